@@ -1,0 +1,305 @@
+#include "idx_db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../common/tm_alloc.h"
+
+/* Numbered migrations: migration[i] takes the schema from version i to i+1.
+ * Applied in order at open, in one transaction, with PRAGMA user_version as
+ * the version. Never edit a migration that has shipped; append a new one. */
+static const char *const migrations[] = {
+    /* 1: institutions, technologies, patents, the FTS5 index and its triggers. */
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO meta (key, value) VALUES ('catalogue_gen', 1);"
+    "CREATE TABLE institution ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  name_en TEXT,"
+    "  kind TEXT NOT NULL DEFAULT 'other',"
+    "  created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL,"
+    "  version INTEGER NOT NULL DEFAULT 1);"
+    "CREATE INDEX institution_name_en ON institution (name_en COLLATE NOCASE);"
+    "CREATE TABLE institution_group ("
+    "  institution_id INTEGER NOT NULL REFERENCES institution (id) ON DELETE CASCADE,"
+    "  grp TEXT NOT NULL,"
+    "  PRIMARY KEY (institution_id, grp)) WITHOUT ROWID;"
+    "CREATE TABLE technology ("
+    "  id INTEGER PRIMARY KEY,"
+    "  external_id TEXT UNIQUE,"
+    "  institution_id INTEGER NOT NULL REFERENCES institution (id),"
+    "  title TEXT NOT NULL,"
+    "  title_en TEXT,"
+    "  summary TEXT,"
+    "  description TEXT,"
+    "  keywords TEXT,"        /* list: entries joined by newlines */
+    "  field TEXT,"
+    "  ipc TEXT,"             /* list */
+    "  trl INTEGER CHECK (trl BETWEEN 1 AND 9),"
+    "  licence TEXT,"         /* list of licence names */
+    "  asking TEXT,"
+    "  status TEXT NOT NULL DEFAULT 'available',"
+    "  inventors TEXT,"       /* list */
+    "  contact TEXT,"
+    "  inst_names TEXT,"      /* derived: institution name and English name, for the index */
+    "  patent_numbers TEXT,"  /* derived: patent and registration numbers, for the index */
+    "  content_hash BLOB,"    /* derived: hash of the record as imported, to skip no-op updates */
+    "  created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL,"
+    "  version INTEGER NOT NULL DEFAULT 1);"
+    "CREATE INDEX technology_institution ON technology (institution_id);"
+    "CREATE INDEX technology_created ON technology (created_at, id);"
+    "CREATE TABLE patent ("
+    "  id INTEGER PRIMARY KEY,"
+    "  technology_id INTEGER NOT NULL REFERENCES technology (id) ON DELETE CASCADE,"
+    "  ord INTEGER NOT NULL,"
+    "  number TEXT,"
+    "  number_key TEXT,"      /* digits of number only: the identity of a patent */
+    "  country TEXT,"
+    "  kind TEXT,"
+    "  status TEXT,"
+    "  filed TEXT,"
+    "  registered TEXT,"
+    "  registration_number TEXT);"
+    "CREATE INDEX patent_technology ON patent (technology_id, ord);"
+    "CREATE INDEX patent_number_key ON patent (number_key);"
+    "CREATE VIRTUAL TABLE technology_fts USING fts5 ("
+    "  title, title_en, keywords, summary, description, inst_names, inventors, ipc,"
+    "  patent_numbers, content='technology', content_rowid='id',"
+    "  tokenize='porter techmart');"
+    "CREATE TRIGGER technology_ai AFTER INSERT ON technology BEGIN"
+    "  INSERT INTO technology_fts (rowid, title, title_en, keywords, summary, description,"
+    "    inst_names, inventors, ipc, patent_numbers)"
+    "  VALUES (new.id, new.title, new.title_en, new.keywords, new.summary, new.description,"
+    "    new.inst_names, new.inventors, new.ipc, new.patent_numbers);"
+    "  UPDATE meta SET value = value + 1 WHERE key = 'catalogue_gen';"
+    "END;"
+    "CREATE TRIGGER technology_ad AFTER DELETE ON technology BEGIN"
+    "  INSERT INTO technology_fts (technology_fts, rowid, title, title_en, keywords, summary,"
+    "    description, inst_names, inventors, ipc, patent_numbers)"
+    "  VALUES ('delete', old.id, old.title, old.title_en, old.keywords, old.summary,"
+    "    old.description, old.inst_names, old.inventors, old.ipc, old.patent_numbers);"
+    "  UPDATE meta SET value = value + 1 WHERE key = 'catalogue_gen';"
+    "END;"
+    "CREATE TRIGGER technology_au_fts AFTER UPDATE OF title, title_en, keywords, summary,"
+    "  description, inst_names, inventors, ipc, patent_numbers ON technology BEGIN"
+    "  INSERT INTO technology_fts (technology_fts, rowid, title, title_en, keywords, summary,"
+    "    description, inst_names, inventors, ipc, patent_numbers)"
+    "  VALUES ('delete', old.id, old.title, old.title_en, old.keywords, old.summary,"
+    "    old.description, old.inst_names, old.inventors, old.ipc, old.patent_numbers);"
+    "  INSERT INTO technology_fts (rowid, title, title_en, keywords, summary, description,"
+    "    inst_names, inventors, ipc, patent_numbers)"
+    "  VALUES (new.id, new.title, new.title_en, new.keywords, new.summary, new.description,"
+    "    new.inst_names, new.inventors, new.ipc, new.patent_numbers);"
+    "END;"
+    "CREATE TRIGGER technology_au_gen AFTER UPDATE ON technology BEGIN"
+    "  UPDATE meta SET value = value + 1 WHERE key = 'catalogue_gen';"
+    "END;"
+    /* A renamed institution is found by its new name: refresh the derived column. */
+    "CREATE TRIGGER institution_au AFTER UPDATE OF name, name_en ON institution BEGIN"
+    "  UPDATE technology SET inst_names = new.name || coalesce(char(10) || new.name_en, '')"
+    "  WHERE institution_id = new.id;"
+    "  UPDATE meta SET value = value + 1 WHERE key = 'catalogue_gen';"
+    "END;"
+    "CREATE TRIGGER institution_group_ai AFTER INSERT ON institution_group BEGIN"
+    "  UPDATE meta SET value = value + 1 WHERE key = 'catalogue_gen';"
+    "END;"
+    "CREATE TRIGGER institution_group_ad AFTER DELETE ON institution_group BEGIN"
+    "  UPDATE meta SET value = value + 1 WHERE key = 'catalogue_gen';"
+    "END;",
+};
+
+#define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+int idx_db_schema_version(void)
+{
+    return NMIGRATIONS;
+}
+
+int idx_db_fail(idx_db *db, int rc, tm_err *err)
+{
+    int prim = rc & 0xff;
+    if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+        return tm_err_set(err, TM_EBUSY, NULL, "the database is busy; try again");
+    if (prim == SQLITE_FULL)
+        return tm_err_set(err, TM_EBUSY, NULL, "the database is full");
+    if (prim == SQLITE_CONSTRAINT)
+        return tm_err_set(err, TM_ECONFLICT, NULL, "conflicts with a stored record");
+    return tm_err_set(err, TM_EINTERNAL, NULL, "sqlite: %s",
+                      db && db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+}
+
+static int exec(idx_db *db, const char *sql, tm_err *err)
+{
+    int rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? TM_OK : idx_db_fail(db, rc, err);
+}
+
+static int migrate(idx_db *db, tm_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int version = 0;
+    int rc = sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &s, NULL);
+    if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_OK)
+        return idx_db_fail(db, rc, err);
+    if (version > NMIGRATIONS)
+        return tm_err_set(err, TM_EINVAL, "db",
+                          "the database has schema version %d; this techmart knows up to %d",
+                          version, NMIGRATIONS);
+    if (version == NMIGRATIONS)
+        return TM_OK;
+
+    int code = idx_db_begin_write(db, err);
+    if (code != TM_OK)
+        return code;
+    /* Another process may have migrated while we waited for the lock. */
+    rc = sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &s, NULL);
+    if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    for (int v = version; code == TM_OK && v < NMIGRATIONS; v++) {
+        code = exec(db, migrations[v], err);
+        if (code == TM_OK) {
+            char pragma[64];
+            (void)snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+            code = exec(db, pragma, err);
+        }
+    }
+    if (code != TM_OK) {
+        idx_db_rollback(db);
+        return code;
+    }
+    return idx_db_commit(db, err);
+}
+
+int idx_db_open(const char *path, idx_db **out, tm_err *err)
+{
+    idx_db *db = tm_xcalloc(1, sizeof *db);
+    int code = TM_OK;
+    int rc = sqlite3_open_v2(path, &db->h,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    *out = NULL;
+    if (rc != SQLITE_OK) {
+        code = tm_err_set(err, TM_EINVAL, "db", "cannot open database %s: %s", path,
+                          db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+        goto fail;
+    }
+    sqlite3_extended_result_codes(db->h, 1);
+    sqlite3_busy_timeout(db->h, 5000);
+    /* WAL lets reads run beside a write; FULL because the store records
+     * contracts and money: an acknowledged write survives power loss. */
+    if ((code = exec(db, "PRAGMA journal_mode = WAL", err)) != TM_OK ||
+        (code = exec(db, "PRAGMA synchronous = FULL", err)) != TM_OK ||
+        (code = exec(db, "PRAGMA foreign_keys = ON", err)) != TM_OK)
+        goto fail;
+    rc = idx_tok_register(db->h);
+    if (rc != SQLITE_OK) {
+        code = idx_db_fail(db, rc, err);
+        goto fail;
+    }
+    if ((code = migrate(db, err)) != TM_OK)
+        goto fail;
+    if ((code = idx_tok_open(db->h, &db->tok, err)) != TM_OK)
+        goto fail;
+    *out = db;
+    return TM_OK;
+fail:
+    if (code == TM_EINTERNAL && db->h && sqlite3_errcode(db->h) == SQLITE_NOTADB)
+        code = tm_err_set(err, TM_EINVAL, "db", "%s is not a techmart database", path);
+    idx_db_close(db);
+    return code;
+}
+
+void idx_db_close(idx_db *db)
+{
+    if (!db)
+        return;
+    for (int i = 0; i < IDX_STMT__COUNT; i++)
+        sqlite3_finalize(db->stmt[i]);
+    idx_tok_free(db->tok);
+    sqlite3_close_v2(db->h);
+    free(db);
+}
+
+sqlite3_stmt *idx_db_stmt(idx_db *db, idx_stmt id, tm_err *err)
+{
+    if (db->stmt[id])
+        return db->stmt[id];
+    int rc = sqlite3_prepare_v3(db->h, idx_stmt_sql(id), -1, SQLITE_PREPARE_PERSISTENT,
+                                &db->stmt[id], NULL);
+    if (rc != SQLITE_OK) {
+        (void)idx_db_fail(db, rc, err);
+        sqlite3_finalize(db->stmt[id]);
+        db->stmt[id] = NULL;
+        return NULL;
+    }
+    return db->stmt[id];
+}
+
+void idx_db_stmt_done(sqlite3_stmt *s)
+{
+    if (!s)
+        return;
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+}
+
+int idx_db_begin_write(idx_db *db, tm_err *err)
+{
+    return exec(db, "BEGIN IMMEDIATE", err);
+}
+
+int idx_db_begin_read(idx_db *db, tm_err *err)
+{
+    return exec(db, "BEGIN", err);
+}
+
+int idx_db_commit(idx_db *db, tm_err *err)
+{
+    int code = exec(db, "COMMIT", err);
+    if (code != TM_OK)
+        idx_db_rollback(db);
+    return code;
+}
+
+void idx_db_rollback(idx_db *db)
+{
+    if (!sqlite3_get_autocommit(db->h))
+        (void)sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int idx_db_savepoint(idx_db *db, tm_err *err)
+{
+    return exec(db, "SAVEPOINT rec", err);
+}
+
+int idx_db_release(idx_db *db, tm_err *err)
+{
+    return exec(db, "RELEASE rec", err);
+}
+
+void idx_db_rollback_to(idx_db *db)
+{
+    /* ROLLBACK TO keeps the savepoint open; RELEASE closes it. */
+    (void)sqlite3_exec(db->h, "ROLLBACK TO rec; RELEASE rec", NULL, NULL, NULL);
+}
+
+int idx_db_catalogue_gen(idx_db *db, int64_t *gen, tm_err *err)
+{
+    sqlite3_stmt *s = idx_db_stmt(db, IDX_STMT_META_GEN, err);
+    if (!s)
+        return err ? err->code : TM_EINTERNAL;
+    int rc = sqlite3_step(s);
+    int code = TM_OK;
+    if (rc == SQLITE_ROW)
+        *gen = sqlite3_column_int64(s, 0);
+    else
+        code = idx_db_fail(db, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, err);
+    idx_db_stmt_done(s);
+    return code;
+}

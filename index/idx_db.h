@@ -1,0 +1,62 @@
+/* idx_db: one SQLite connection to the techmart store, with its prepared
+ * statements and tokenizer.
+ *
+ * Opening creates the file if needed, sets WAL, foreign keys,
+ * synchronous=FULL and a busy timeout, registers the "techmart" tokenizer
+ * and applies the numbered migrations (PRAGMA user_version) inside one
+ * transaction. A connection belongs to one thread at a time (each event loop
+ * has its own). Statements are prepared on first use and kept until close;
+ * callers reset them with idx_db_stmt_done() on every path. */
+#ifndef IDX_DB_H
+#define IDX_DB_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "../common/tm_err.h"
+#include "idx_stmt.h"
+#include "idx_tok.h"
+
+typedef struct idx_db {
+    sqlite3 *h;
+    sqlite3_stmt *stmt[IDX_STMT__COUNT];
+    idx_tok *tok; /* "porter techmart" on this connection */
+} idx_db;
+
+/* Opens (creating and migrating) the database at path. On failure returns an
+ * error code with *out NULL. Close with idx_db_close(). */
+int idx_db_open(const char *path, idx_db **out, tm_err *err) TM_MUST_CHECK;
+void idx_db_close(idx_db *db);
+
+/* The prepared statement id, ready to bind, or NULL with *err set
+ * (TM_EINTERNAL). After use: idx_db_stmt_done(). */
+sqlite3_stmt *idx_db_stmt(idx_db *db, idx_stmt id, tm_err *err);
+/* Resets s and clears its bindings; NULL is a no-op. */
+void idx_db_stmt_done(sqlite3_stmt *s);
+
+/* BEGIN IMMEDIATE (busy -> TM_EBUSY), COMMIT, ROLLBACK. A write transaction
+ * is short and never spans network I/O. Rollback never fails visibly. */
+int idx_db_begin_write(idx_db *db, tm_err *err) TM_MUST_CHECK;
+int idx_db_begin_read(idx_db *db, tm_err *err) TM_MUST_CHECK;
+int idx_db_commit(idx_db *db, tm_err *err) TM_MUST_CHECK;
+void idx_db_rollback(idx_db *db);
+
+/* A savepoint around one row of a bulk write, so a row that fails leaves
+ * nothing while the others go on: savepoint, then release or rollback_to. */
+int idx_db_savepoint(idx_db *db, tm_err *err) TM_MUST_CHECK;
+int idx_db_release(idx_db *db, tm_err *err) TM_MUST_CHECK;
+void idx_db_rollback_to(idx_db *db);
+
+/* Maps an SQLite result code to an error: BUSY/LOCKED -> TM_EBUSY, FULL ->
+ * TM_EBUSY ("database is full"), CONSTRAINT -> TM_ECONFLICT, else
+ * TM_EINTERNAL with the SQLite message (for the log, not for users). */
+int idx_db_fail(idx_db *db, int rc, tm_err *err);
+
+/* The catalogue generation: bumped by triggers on every change to a
+ * technology or institution; the in-memory engine compares it. */
+int idx_db_catalogue_gen(idx_db *db, int64_t *gen, tm_err *err) TM_MUST_CHECK;
+
+/* Schema version this binary migrates to. */
+int idx_db_schema_version(void);
+
+#endif

@@ -1,0 +1,103 @@
+#include "idx_stmt.h"
+
+#include <stddef.h>
+
+/* The search filters, bound by position in every search statement:
+ * ?2 field, ?3 institution id, ?4 group, ?5 status (NULL: all but withdrawn),
+ * ?6 trl_min, ?7 trl_max, ?8 licence name. A NULL parameter is no filter. */
+#define SEARCH_FILTERS                                                                        \
+    " (?2 IS NULL OR t.field = ?2)"                                                           \
+    " AND (?3 IS NULL OR t.institution_id = ?3)"                                              \
+    " AND (?4 IS NULL OR EXISTS (SELECT 1 FROM institution_group g"                          \
+    "      WHERE g.institution_id = t.institution_id AND g.grp = ?4))"                        \
+    " AND (CASE WHEN ?5 IS NULL THEN t.status <> 'withdrawn' ELSE t.status = ?5 END)"         \
+    " AND (?6 IS NULL OR t.trl >= ?6)"                                                        \
+    " AND (?7 IS NULL OR t.trl <= ?7)"                                                        \
+    " AND (?8 IS NULL OR instr(char(10) || t.licence || char(10), char(10) || ?8 || char(10)) > 0)"
+
+#define FTS_JOIN " FROM technology_fts f JOIN technology t ON t.id = f.rowid WHERE technology_fts MATCH ?1 AND"
+#define ALL_FROM " FROM technology t WHERE ?1 IS NULL AND"
+#define FACET_COLS "SELECT t.field, t.status, t.trl, t.licence, t.institution_id"
+#define PAGE " LIMIT ?9 OFFSET ?10"
+
+/* bm25 weights, in FTS5 column order; must equal idx_col_weight (idx_enum.c),
+ * which a unit test checks. */
+#define BM25 "bm25(technology_fts, 10.0, 8.0, 5.0, 2.0, 1.0, 2.0, 3.0, 3.0, 5.0)"
+
+#define TECH_COLS                                                                             \
+    "external_id, title, title_en, summary, description, keywords, field, ipc, trl, licence, " \
+    "asking, status, inventors, contact, inst_names, patent_numbers, content_hash"
+
+static const char *const idx_sql[IDX_STMT__COUNT] = {
+    [IDX_STMT_META_GEN] = "SELECT value FROM meta WHERE key = 'catalogue_gen'",
+    [IDX_STMT_INST_FIND] = "SELECT id FROM institution WHERE name = ?1"
+                           " UNION ALL SELECT id FROM institution WHERE name_en = ?1 COLLATE NOCASE"
+                           " LIMIT 1",
+    [IDX_STMT_INST_INSERT] = "INSERT INTO institution (name, name_en, kind, created_at, updated_at)"
+                             " VALUES (?1, ?2, ?3, ?4, ?4)",
+    [IDX_STMT_INST_UPDATE] = "UPDATE institution SET name_en = ?2, kind = ?3, updated_at = ?4,"
+                             " version = version + 1"
+                             " WHERE id = ?1 AND (name_en IS NOT ?2 OR kind IS NOT ?3)",
+    [IDX_STMT_INST_GROUP_CLEAR] = "DELETE FROM institution_group WHERE institution_id = ?1",
+    [IDX_STMT_INST_GROUP_ADD] = "INSERT OR IGNORE INTO institution_group (institution_id, grp)"
+                                " VALUES (?1, ?2)",
+    [IDX_STMT_INST_LIST] =
+        "SELECT i.id, i.name, i.name_en, i.kind,"
+        " (SELECT count(*) FROM technology t WHERE t.institution_id = i.id"
+        "  AND t.status <> 'withdrawn')"
+        " FROM institution i ORDER BY i.name",
+    [IDX_STMT_INST_GROUPS] = "SELECT institution_id, grp FROM institution_group"
+                             " ORDER BY institution_id, grp",
+    [IDX_STMT_INST_GET] = "SELECT id, name, name_en, kind FROM institution WHERE id = ?1",
+    [IDX_STMT_TECH_BY_EXT] = "SELECT id, content_hash, version FROM technology WHERE external_id = ?1",
+    [IDX_STMT_TECH_BY_PATENT] =
+        "SELECT t.id, t.content_hash, t.version FROM patent p JOIN technology t"
+        " ON t.id = p.technology_id"
+        " WHERE p.number_key = ?2 AND p.ord = 0 AND t.institution_id = ?1"
+        " AND t.external_id IS NULL LIMIT 1",
+    [IDX_STMT_TECH_INSERT] =
+        "INSERT INTO technology (institution_id, " TECH_COLS ", created_at, updated_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+        " ?19, ?19)",
+    [IDX_STMT_TECH_UPDATE] =
+        "UPDATE technology SET institution_id = ?1, external_id = ?2, title = ?3, title_en = ?4,"
+        " summary = ?5, description = ?6, keywords = ?7, field = ?8, ipc = ?9, trl = ?10,"
+        " licence = ?11, asking = ?12, status = ?13, inventors = ?14, contact = ?15,"
+        " inst_names = ?16, patent_numbers = ?17, content_hash = ?18, updated_at = ?19,"
+        " version = version + 1 WHERE id = ?20",
+    [IDX_STMT_TECH_GET] =
+        "SELECT t.id, t.institution_id, i.name, t.external_id, t.title, t.title_en, t.summary,"
+        " t.description, t.keywords, t.field, t.ipc, t.trl, t.licence, t.asking, t.status,"
+        " t.inventors, t.contact, t.created_at, t.updated_at, t.version"
+        " FROM technology t JOIN institution i ON i.id = t.institution_id WHERE t.id = ?1",
+    [IDX_STMT_TECH_COUNT] = "SELECT count(*) FROM technology",
+    [IDX_STMT_PATENT_CLEAR] = "DELETE FROM patent WHERE technology_id = ?1",
+    [IDX_STMT_PATENT_INSERT] =
+        "INSERT INTO patent (technology_id, ord, number, number_key, country, kind, status,"
+        " filed, registered, registration_number) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [IDX_STMT_PATENT_LIST] =
+        "SELECT number, country, kind, status, filed, registered, registration_number"
+        " FROM patent WHERE technology_id = ?1 ORDER BY ord",
+    [IDX_STMT_MEM_TECHS] =
+        "SELECT id, institution_id, field, status, trl, licence, created_at,"
+        " title, title_en, keywords, summary, description, inst_names, inventors, ipc,"
+        " patent_numbers FROM technology ORDER BY id",
+    [IDX_STMT_SEARCH_MATCH_RANK] = "SELECT t.id, " BM25 " AS score" FTS_JOIN SEARCH_FILTERS
+                                   " ORDER BY score, t.id DESC" PAGE,
+    [IDX_STMT_SEARCH_MATCH_NEWEST] = "SELECT t.id, " BM25 " AS score" FTS_JOIN SEARCH_FILTERS
+                                     " ORDER BY t.created_at DESC, t.id DESC" PAGE,
+    [IDX_STMT_SEARCH_MATCH_TRL] = "SELECT t.id, " BM25 " AS score" FTS_JOIN SEARCH_FILTERS
+                                  " ORDER BY t.trl IS NULL, t.trl DESC, score, t.id DESC" PAGE,
+    [IDX_STMT_SEARCH_MATCH_FACETS] = FACET_COLS FTS_JOIN SEARCH_FILTERS,
+    [IDX_STMT_SEARCH_ALL_NEWEST] = "SELECT t.id, 0.0" ALL_FROM SEARCH_FILTERS
+                                   " ORDER BY t.created_at DESC, t.id DESC" PAGE,
+    [IDX_STMT_SEARCH_ALL_TRL] = "SELECT t.id, 0.0" ALL_FROM SEARCH_FILTERS
+                                " ORDER BY t.trl IS NULL, t.trl DESC, t.created_at DESC, t.id DESC" PAGE,
+    [IDX_STMT_SEARCH_ALL_FACETS] = FACET_COLS ALL_FROM SEARCH_FILTERS,
+    [IDX_STMT_FTS_REBUILD] = "INSERT INTO technology_fts (technology_fts) VALUES ('rebuild')",
+};
+
+const char *idx_stmt_sql(idx_stmt id)
+{
+    return (unsigned)id < IDX_STMT__COUNT ? idx_sql[id] : NULL;
+}

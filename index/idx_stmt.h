@@ -1,0 +1,40 @@
+/* idx_stmt: every SQL statement techmart runs, by id. The text lives in one
+ * table in idx_stmt.c; values are always bound, never glued in. */
+#ifndef IDX_STMT_H
+#define IDX_STMT_H
+
+typedef enum {
+    IDX_STMT_META_GEN,
+    IDX_STMT_INST_FIND,
+    IDX_STMT_INST_INSERT,
+    IDX_STMT_INST_UPDATE,
+    IDX_STMT_INST_GROUP_CLEAR,
+    IDX_STMT_INST_GROUP_ADD,
+    IDX_STMT_INST_LIST,
+    IDX_STMT_INST_GROUPS,
+    IDX_STMT_INST_GET,
+    IDX_STMT_TECH_BY_EXT,
+    IDX_STMT_TECH_BY_PATENT,
+    IDX_STMT_TECH_INSERT,
+    IDX_STMT_TECH_UPDATE,
+    IDX_STMT_TECH_GET,
+    IDX_STMT_TECH_COUNT,
+    IDX_STMT_PATENT_CLEAR,
+    IDX_STMT_PATENT_INSERT,
+    IDX_STMT_PATENT_LIST,
+    IDX_STMT_MEM_TECHS,          /* every technology: attributes and text, by id */
+    IDX_STMT_SEARCH_MATCH_RANK,  /* FTS path: MATCH + filters, by weighted bm25 */
+    IDX_STMT_SEARCH_MATCH_NEWEST,
+    IDX_STMT_SEARCH_MATCH_TRL,
+    IDX_STMT_SEARCH_MATCH_FACETS, /* every match's facet attributes */
+    IDX_STMT_SEARCH_ALL_NEWEST,  /* no query: filters only */
+    IDX_STMT_SEARCH_ALL_TRL,
+    IDX_STMT_SEARCH_ALL_FACETS,
+    IDX_STMT_FTS_REBUILD,
+    IDX_STMT__COUNT
+} idx_stmt;
+
+/* The SQL text of id (static storage). */
+const char *idx_stmt_sql(idx_stmt id);
+
+#endif

@@ -1,0 +1,500 @@
+#include "idx_tech.h"
+
+#include <ctype.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/tm_alloc.h"
+#include "../common/tm_buf.h"
+#include "../common/tm_log.h"
+#include "idx_enum.h"
+#include "idx_inst.h"
+
+void idx_strv_push(idx_strv *v, const char *s)
+{
+    v->v = tm_xreallocarray(v->v, v->n + 1, sizeof *v->v);
+    v->v[v->n++] = tm_xstrdup(s);
+}
+
+void idx_strv_clear(idx_strv *v)
+{
+    for (size_t i = 0; i < v->n; i++)
+        free(v->v[i]);
+    free(v->v);
+    v->v = NULL;
+    v->n = 0;
+}
+
+void idx_tech_init(idx_tech *t)
+{
+    memset(t, 0, sizeof *t);
+    t->field = -1;
+    t->status = IDX_STATUS_AVAILABLE;
+}
+
+static void patent_clear(idx_patent *p)
+{
+    free(p->number);
+    free(p->country);
+    free(p->kind);
+    free(p->status);
+    free(p->filed);
+    free(p->registered);
+    free(p->registration_number);
+}
+
+void idx_tech_clear(idx_tech *t)
+{
+    if (!t)
+        return;
+    free(t->external_id);
+    free(t->title);
+    free(t->title_en);
+    free(t->summary);
+    free(t->description);
+    idx_strv_clear(&t->keywords);
+    idx_strv_clear(&t->ipc);
+    free(t->asking);
+    free(t->institution);
+    idx_strv_clear(&t->inventors);
+    free(t->contact);
+    for (size_t i = 0; i < t->npatents; i++)
+        patent_clear(&t->patents[i]);
+    free(t->patents);
+    free(t->created_at);
+    free(t->updated_at);
+    idx_tech_init(t);
+}
+
+/* Lists are stored as their entries joined by newlines (entries never hold
+ * one), which FTS5 indexes as plain text and snippets show readably. */
+static void strv_join(const idx_strv *v, tm_buf *out)
+{
+    tm_buf_reset(out);
+    for (size_t i = 0; i < v->n; i++) {
+        if (i)
+            tm_buf_putc(out, '\n');
+        tm_buf_puts(out, v->v[i]);
+    }
+}
+
+static void strv_split(const char *s, idx_strv *v)
+{
+    while (s && *s) {
+        const char *nl = strchr(s, '\n');
+        size_t n = nl ? (size_t)(nl - s) : strlen(s);
+        char *e = tm_xstrndup(s, n);
+        v->v = tm_xreallocarray(v->v, v->n + 1, sizeof *v->v);
+        v->v[v->n++] = e;
+        s = nl ? nl + 1 : s + n;
+    }
+}
+
+static void licence_join(unsigned mask, tm_buf *out)
+{
+    tm_buf_reset(out);
+    for (int i = 0; i < IDX_LICENCE__COUNT; i++) {
+        if (!(mask & (1u << i)))
+            continue;
+        if (out->len)
+            tm_buf_putc(out, '\n');
+        tm_buf_puts(out, idx_licence_name(i));
+    }
+}
+
+static unsigned licence_parse_list(const char *s)
+{
+    unsigned mask = 0;
+    idx_strv v = {0};
+    strv_split(s, &v);
+    for (size_t i = 0; i < v.n; i++) {
+        int l = idx_licence_parse(v.v[i]);
+        if (l >= 0)
+            mask |= 1u << l;
+    }
+    idx_strv_clear(&v);
+    return mask;
+}
+
+/* The digits of a patent number: its identity whatever the punctuation. */
+static void number_key(const char *number, tm_buf *out)
+{
+    tm_buf_reset(out);
+    for (const char *p = number; p && *p; p++)
+        if (isdigit((unsigned char)*p))
+            tm_buf_putc(out, *p);
+}
+
+/* Hash of everything a record says, to tell an unchanged re-import from an
+ * update without comparing field by field. Fields are length-prefixed so no
+ * two records serialize alike. */
+static void hash_put(tm_buf *b, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    tm_buf_printf(b, "%zu%c", s ? n : (size_t)-1, ':');
+    if (s)
+        tm_buf_append(b, s, n);
+}
+
+static void hash_strv(tm_buf *b, const idx_strv *v)
+{
+    tm_buf_printf(b, "[%zu", v->n);
+    for (size_t i = 0; i < v->n; i++)
+        hash_put(b, v->v[i]);
+}
+
+static void content_hash(const idx_tech *t, int64_t inst_id, unsigned char out[16])
+{
+    tm_buf b = {0};
+    tm_buf_printf(&b, "v1|%lld|%d|%d|%u|%d|", (long long)inst_id, t->field, t->trl, t->licence,
+                  t->status);
+    hash_put(&b, t->external_id);
+    hash_put(&b, t->title);
+    hash_put(&b, t->title_en);
+    hash_put(&b, t->summary);
+    hash_put(&b, t->description);
+    hash_strv(&b, &t->keywords);
+    hash_strv(&b, &t->ipc);
+    hash_put(&b, t->asking);
+    hash_strv(&b, &t->inventors);
+    hash_put(&b, t->contact);
+    tm_buf_printf(&b, "p%zu", t->npatents);
+    for (size_t i = 0; i < t->npatents; i++) {
+        const idx_patent *p = &t->patents[i];
+        hash_put(&b, p->number);
+        hash_put(&b, p->country);
+        hash_put(&b, p->kind);
+        hash_put(&b, p->status);
+        hash_put(&b, p->filed);
+        hash_put(&b, p->registered);
+        hash_put(&b, p->registration_number);
+    }
+    crypto_generichash(out, 16, (const unsigned char *)b.p, b.len, NULL, 0);
+    tm_buf_free(&b);
+}
+
+static int bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
+}
+
+static int bind_buf(sqlite3_stmt *s, int i, const tm_buf *b)
+{
+    return b->len ? sqlite3_bind_text(s, i, b->p, (int)b->len, SQLITE_STATIC)
+                  : sqlite3_bind_null(s, i);
+}
+
+/* Runs a statement expected to return no row. */
+static int step_done(idx_db *db, sqlite3_stmt *s, tm_err *err)
+{
+    int rc = sqlite3_step(s);
+    int code = rc == SQLITE_DONE ? TM_OK : idx_db_fail(db, rc, err);
+    idx_db_stmt_done(s);
+    return code;
+}
+
+/* Finds the stored technology t is a new version of: *id 0 when none. */
+static int find_existing(idx_db *db, const idx_tech *t, int64_t inst_id, int64_t *id,
+                         unsigned char hash[16], int *has_hash, tm_err *err)
+{
+    sqlite3_stmt *s;
+    tm_buf key = {0};
+    *id = 0;
+    *has_hash = 0;
+    if (t->external_id) {
+        if (!(s = idx_db_stmt(db, IDX_STMT_TECH_BY_EXT, err)))
+            return err->code;
+        sqlite3_bind_text(s, 1, t->external_id, -1, SQLITE_STATIC);
+    } else if (t->npatents && t->patents[0].number) {
+        number_key(t->patents[0].number, &key);
+        if (!key.len) {
+            tm_buf_free(&key);
+            return TM_OK;
+        }
+        if (!(s = idx_db_stmt(db, IDX_STMT_TECH_BY_PATENT, err))) {
+            tm_buf_free(&key);
+            return err->code;
+        }
+        sqlite3_bind_int64(s, 1, inst_id);
+        sqlite3_bind_text(s, 2, key.p, (int)key.len, SQLITE_STATIC);
+    } else {
+        return TM_OK;
+    }
+    int rc = sqlite3_step(s);
+    int code = TM_OK;
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(s, 0);
+        if (sqlite3_column_bytes(s, 1) == 16) {
+            memcpy(hash, sqlite3_column_blob(s, 1), 16);
+            *has_hash = 1;
+        }
+    } else if (rc != SQLITE_DONE) {
+        code = idx_db_fail(db, rc, err);
+    }
+    idx_db_stmt_done(s);
+    tm_buf_free(&key);
+    return code;
+}
+
+/* "name\nname_en" of an institution: the index's institution column. */
+static int inst_names(idx_db *db, int64_t inst_id, tm_buf *out, tm_err *err)
+{
+    sqlite3_stmt *s = idx_db_stmt(db, IDX_STMT_INST_GET, err);
+    if (!s)
+        return err->code;
+    sqlite3_bind_int64(s, 1, inst_id);
+    int rc = sqlite3_step(s);
+    int code = TM_OK;
+    tm_buf_reset(out);
+    if (rc == SQLITE_ROW) {
+        tm_buf_puts(out, (const char *)sqlite3_column_text(s, 1));
+        if (sqlite3_column_type(s, 2) != SQLITE_NULL) {
+            tm_buf_putc(out, '\n');
+            tm_buf_puts(out, (const char *)sqlite3_column_text(s, 2));
+        }
+    } else if (rc == SQLITE_DONE) {
+        code = tm_err_set(err, TM_EINVAL, "institution", "unknown institution id %lld",
+                          (long long)inst_id);
+    } else {
+        code = idx_db_fail(db, rc, err);
+    }
+    idx_db_stmt_done(s);
+    return code;
+}
+
+static int resolve_institution(idx_db *db, const idx_tech *t, int64_t *inst_id, bool *created,
+                               tm_err *err)
+{
+    *created = false;
+    *inst_id = t->institution_id;
+    if (*inst_id)
+        return TM_OK;
+    if (!t->institution || !*t->institution)
+        return tm_err_set(err, TM_EINVAL, "institution", "is required");
+    int code = idx_inst_find(db, t->institution, inst_id, err);
+    if (code != TM_OK || *inst_id)
+        return code;
+    idx_inst in = {.name = t->institution, .kind = IDX_KIND_OTHER};
+    int was_created = 0;
+    code = idx_inst_upsert(db, &in, inst_id, &was_created, err);
+    *created = was_created != 0;
+    return code;
+}
+
+static int write_patents(idx_db *db, int64_t id, const idx_tech *t, tm_err *err)
+{
+    sqlite3_stmt *s = idx_db_stmt(db, IDX_STMT_PATENT_CLEAR, err);
+    if (!s)
+        return err->code;
+    sqlite3_bind_int64(s, 1, id);
+    int code = step_done(db, s, err);
+    tm_buf key = {0};
+    for (size_t i = 0; code == TM_OK && i < t->npatents; i++) {
+        const idx_patent *p = &t->patents[i];
+        if (!(s = idx_db_stmt(db, IDX_STMT_PATENT_INSERT, err))) {
+            code = err->code;
+            break;
+        }
+        number_key(p->number, &key);
+        sqlite3_bind_int64(s, 1, id);
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)i);
+        bind_text(s, 3, p->number);
+        bind_buf(s, 4, &key);
+        bind_text(s, 5, p->country);
+        bind_text(s, 6, p->kind);
+        bind_text(s, 7, p->status);
+        bind_text(s, 8, p->filed);
+        bind_text(s, 9, p->registered);
+        bind_text(s, 10, p->registration_number);
+        code = step_done(db, s, err);
+    }
+    tm_buf_free(&key);
+    return code;
+}
+
+int idx_tech_upsert(idx_db *db, const idx_tech *t, idx_upsert_res *res, tm_err *err)
+{
+    int64_t inst_id = 0, id = 0;
+    unsigned char hash[16], old_hash[16];
+    int has_old = 0;
+    bool created = false;
+    tm_buf kw = {0}, ipc = {0}, lic = {0}, inv = {0}, names = {0}, nums = {0};
+    char now[21];
+    int code;
+
+    memset(res, 0, sizeof *res);
+    if ((code = resolve_institution(db, t, &inst_id, &created, err)) != TM_OK)
+        goto out;
+    res->institution_created = created;
+    if ((code = find_existing(db, t, inst_id, &id, old_hash, &has_old, err)) != TM_OK)
+        goto out;
+    content_hash(t, inst_id, hash);
+    if (id && has_old && memcmp(hash, old_hash, 16) == 0) {
+        res->kind = IDX_UPSERT_UNCHANGED;
+        res->id = id;
+        goto out;
+    }
+    if ((code = inst_names(db, inst_id, &names, err)) != TM_OK)
+        goto out;
+    strv_join(&t->keywords, &kw);
+    strv_join(&t->ipc, &ipc);
+    strv_join(&t->inventors, &inv);
+    licence_join(t->licence, &lic);
+    for (size_t i = 0; i < t->npatents; i++) {
+        const char *pn[2] = {t->patents[i].number, t->patents[i].registration_number};
+        for (int k = 0; k < 2; k++) {
+            if (!pn[k] || !*pn[k])
+                continue;
+            if (nums.len)
+                tm_buf_putc(&nums, '\n');
+            tm_buf_puts(&nums, pn[k]);
+        }
+    }
+    tm_time_iso(now);
+
+    sqlite3_stmt *s = idx_db_stmt(db, id ? IDX_STMT_TECH_UPDATE : IDX_STMT_TECH_INSERT, err);
+    if (!s) {
+        code = err->code;
+        goto out;
+    }
+    sqlite3_bind_int64(s, 1, inst_id);
+    bind_text(s, 2, t->external_id);
+    bind_text(s, 3, t->title);
+    bind_text(s, 4, t->title_en);
+    bind_text(s, 5, t->summary);
+    bind_text(s, 6, t->description);
+    bind_buf(s, 7, &kw);
+    bind_text(s, 8, idx_field_name(t->field));
+    bind_buf(s, 9, &ipc);
+    if (t->trl >= 1 && t->trl <= 9)
+        sqlite3_bind_int(s, 10, t->trl);
+    else
+        sqlite3_bind_null(s, 10);
+    bind_buf(s, 11, &lic);
+    bind_text(s, 12, t->asking);
+    bind_text(s, 13, idx_status_name(t->status) ? idx_status_name(t->status) : "available");
+    bind_buf(s, 14, &inv);
+    bind_text(s, 15, t->contact);
+    bind_buf(s, 16, &names);
+    bind_buf(s, 17, &nums);
+    sqlite3_bind_blob(s, 18, hash, 16, SQLITE_STATIC);
+    sqlite3_bind_text(s, 19, now, -1, SQLITE_STATIC);
+    if (id)
+        sqlite3_bind_int64(s, 20, id);
+    if ((code = step_done(db, s, err)) != TM_OK)
+        goto out;
+    if (!id) {
+        id = sqlite3_last_insert_rowid(db->h);
+        res->kind = IDX_UPSERT_ADDED;
+    } else {
+        res->kind = IDX_UPSERT_UPDATED;
+    }
+    res->id = id;
+    code = write_patents(db, id, t, err);
+out:
+    tm_buf_free(&kw);
+    tm_buf_free(&ipc);
+    tm_buf_free(&lic);
+    tm_buf_free(&inv);
+    tm_buf_free(&names);
+    tm_buf_free(&nums);
+    return code;
+}
+
+static char *col_dup(sqlite3_stmt *s, int i)
+{
+    const unsigned char *v = sqlite3_column_text(s, i);
+    return v ? tm_xstrdup((const char *)v) : NULL;
+}
+
+static int tech_read(idx_db *db, int64_t id, bool with_patents, idx_tech *t, tm_err *err)
+{
+    idx_tech_init(t);
+    sqlite3_stmt *s = idx_db_stmt(db, IDX_STMT_TECH_GET, err);
+    if (!s)
+        return err->code;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    int code = TM_OK;
+    if (rc == SQLITE_ROW) {
+        t->id = sqlite3_column_int64(s, 0);
+        t->institution_id = sqlite3_column_int64(s, 1);
+        t->institution = col_dup(s, 2);
+        t->external_id = col_dup(s, 3);
+        t->title = col_dup(s, 4);
+        t->title_en = col_dup(s, 5);
+        t->summary = col_dup(s, 6);
+        t->description = col_dup(s, 7);
+        strv_split((const char *)sqlite3_column_text(s, 8), &t->keywords);
+        t->field = idx_field_parse((const char *)sqlite3_column_text(s, 9));
+        strv_split((const char *)sqlite3_column_text(s, 10), &t->ipc);
+        t->trl = sqlite3_column_int(s, 11);
+        t->licence = licence_parse_list((const char *)sqlite3_column_text(s, 12));
+        t->asking = col_dup(s, 13);
+        t->status = idx_status_parse((const char *)sqlite3_column_text(s, 14));
+        strv_split((const char *)sqlite3_column_text(s, 15), &t->inventors);
+        t->contact = col_dup(s, 16);
+        t->created_at = col_dup(s, 17);
+        t->updated_at = col_dup(s, 18);
+        t->version = sqlite3_column_int64(s, 19);
+    } else if (rc == SQLITE_DONE) {
+        code = tm_err_set(err, TM_ENOTFOUND, NULL, "no technology with id %lld", (long long)id);
+    } else {
+        code = idx_db_fail(db, rc, err);
+    }
+    idx_db_stmt_done(s);
+    if (code != TM_OK) {
+        idx_tech_clear(t);
+        return code;
+    }
+    if (!with_patents)
+        return TM_OK;
+    if (!(s = idx_db_stmt(db, IDX_STMT_PATENT_LIST, err))) {
+        idx_tech_clear(t);
+        return err->code;
+    }
+    sqlite3_bind_int64(s, 1, id);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        t->patents = tm_xreallocarray(t->patents, t->npatents + 1, sizeof *t->patents);
+        idx_patent *p = &t->patents[t->npatents++];
+        p->number = col_dup(s, 0);
+        p->country = col_dup(s, 1);
+        p->kind = col_dup(s, 2);
+        p->status = col_dup(s, 3);
+        p->filed = col_dup(s, 4);
+        p->registered = col_dup(s, 5);
+        p->registration_number = col_dup(s, 6);
+    }
+    if (rc != SQLITE_DONE)
+        code = idx_db_fail(db, rc, err);
+    idx_db_stmt_done(s);
+    if (code != TM_OK)
+        idx_tech_clear(t);
+    return code;
+}
+
+int idx_tech_get(idx_db *db, int64_t id, idx_tech *t, tm_err *err)
+{
+    return tech_read(db, id, true, t, err);
+}
+
+int idx_tech_get_brief(idx_db *db, int64_t id, idx_tech *t, tm_err *err)
+{
+    return tech_read(db, id, false, t, err);
+}
+
+int idx_tech_count(idx_db *db, int64_t *n, tm_err *err)
+{
+    sqlite3_stmt *s = idx_db_stmt(db, IDX_STMT_TECH_COUNT, err);
+    if (!s)
+        return err->code;
+    int rc = sqlite3_step(s);
+    int code = TM_OK;
+    if (rc == SQLITE_ROW)
+        *n = sqlite3_column_int64(s, 0);
+    else
+        code = idx_db_fail(db, rc, err);
+    idx_db_stmt_done(s);
+    return code;
+}

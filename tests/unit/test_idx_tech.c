@@ -1,0 +1,346 @@
+/* The store: migrations, technologies and institutions, idempotent upsert,
+ * the FTS5 search path with filters, facets and sorting. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../common/tm_alloc.h"
+#include "../../index/idx_db.h"
+#include "../../index/idx_enum.h"
+#include "../../index/idx_inst.h"
+#include "../../index/idx_search.h"
+#include "../../index/idx_tech.h"
+#include "../tm_test.h"
+
+static char db_path[64];
+
+static idx_db *fresh_db(void)
+{
+    idx_db *db = NULL;
+    tm_err err = {0};
+    (void)snprintf(db_path, sizeof db_path, "/tmp/tm_test_tech_%d.db", (int)getpid());
+    unlink(db_path);
+    char wal[80];
+    (void)snprintf(wal, sizeof wal, "%s-wal", db_path);
+    unlink(wal);
+    CHECK(idx_db_open(db_path, &db, &err) == TM_OK);
+    return db;
+}
+
+static void drop_db(idx_db *db)
+{
+    idx_db_close(db);
+    unlink(db_path);
+}
+
+/* A record like the demo's, with optional overrides. */
+static void make_tech(idx_tech *t, const char *ext, const char *title, const char *inst,
+                      const char *number)
+{
+    idx_tech_init(t);
+    t->external_id = ext ? tm_xstrdup(ext) : NULL;
+    t->title = tm_xstrdup(title);
+    t->institution = tm_xstrdup(inst);
+    t->field = IDX_FIELD_BIO_MEDICAL;
+    t->trl = 4;
+    t->licence = 1u << IDX_LICENCE_NON_EXCLUSIVE;
+    idx_strv_push(&t->keywords, "의료기기");
+    idx_strv_push(&t->ipc, "A61B 5/00");
+    if (number) {
+        t->patents = tm_xcalloc(1, sizeof *t->patents);
+        t->npatents = 1;
+        t->patents[0].number = tm_xstrdup(number);
+        t->patents[0].country = tm_xstrdup("KR");
+    }
+}
+
+static int upsert(idx_db *db, idx_tech *t, idx_upsert_res *res)
+{
+    tm_err err = {0};
+    int code = idx_db_begin_write(db, &err);
+    if (code == TM_OK)
+        code = idx_tech_upsert(db, t, res, &err);
+    if (code == TM_OK)
+        code = idx_db_commit(db, &err);
+    else
+        idx_db_rollback(db);
+    if (code != TM_OK)
+        fprintf(stderr, "  upsert: %s\n", err.msg);
+    return code;
+}
+
+static int64_t search_total(idx_db *db, const char *q, idx_search_req *base)
+{
+    idx_search_req req;
+    idx_search_res res = {0};
+    tm_err err = {0};
+    if (base)
+        req = *base;
+    else
+        idx_search_req_init(&req);
+    req.q = q;
+    req.qlen = q ? strlen(q) : 0;
+    int code = idx_search(db, NULL, &req, &res, &err);
+    int64_t total = code == TM_OK ? res.total : -1 - code;
+    if (code != TM_OK && code != TM_EINVAL)
+        fprintf(stderr, "  search %s: %s\n", q ? q : "(none)", err.msg);
+    idx_search_res_free(&res);
+    return total;
+}
+
+TM_TEST(opening_twice_keeps_the_schema_and_data)
+{
+    idx_db *db = fresh_db();
+    idx_tech t;
+    idx_upsert_res res;
+    make_tech(&t, "X-1", "심박 측정 장치", "고려대학교", "10-2019-0012345");
+    CHECK(upsert(db, &t, &res) == TM_OK);
+    idx_tech_clear(&t);
+    idx_db_close(db);
+    tm_err err = {0};
+    CHECK(idx_db_open(db_path, &db, &err) == TM_OK);
+    int64_t n = 0;
+    CHECK(idx_tech_count(db, &n, &err) == TM_OK && n == 1);
+    drop_db(db);
+}
+
+TM_TEST(upsert_adds_then_reports_unchanged_then_updates_with_a_new_version)
+{
+    idx_db *db = fresh_db();
+    idx_tech t, got;
+    idx_upsert_res res;
+    tm_err err = {0};
+
+    make_tech(&t, "KU-2019-017", "심박 측정 장치", "고려대학교", "10-2019-0012345");
+    CHECK(upsert(db, &t, &res) == TM_OK && res.kind == IDX_UPSERT_ADDED);
+    CHECK(res.institution_created);
+    int64_t id = res.id;
+    CHECK(upsert(db, &t, &res) == TM_OK && res.kind == IDX_UPSERT_UNCHANGED && res.id == id);
+    free(t.title);
+    t.title = tm_xstrdup("심박 측정 장치 및 방법");
+    CHECK(upsert(db, &t, &res) == TM_OK && res.kind == IDX_UPSERT_UPDATED && res.id == id);
+    CHECK(!res.institution_created);
+    CHECK(idx_tech_get(db, id, &got, &err) == TM_OK);
+    CHECK_STR(got.title, "심박 측정 장치 및 방법");
+    CHECK(got.version == 2);
+    CHECK(got.npatents == 1 && !strcmp(got.patents[0].number, "10-2019-0012345"));
+    CHECK(got.keywords.n == 1 && !strcmp(got.keywords.v[0], "의료기기"));
+    CHECK(got.licence == 1u << IDX_LICENCE_NON_EXCLUSIVE);
+    CHECK(got.trl == 4 && got.field == IDX_FIELD_BIO_MEDICAL);
+    CHECK_STR(got.institution, "고려대학교");
+    idx_tech_clear(&got);
+    idx_tech_clear(&t);
+    drop_db(db);
+}
+
+TM_TEST(without_external_id_the_institution_and_first_patent_identify_a_technology)
+{
+    idx_db *db = fresh_db();
+    idx_tech t;
+    idx_upsert_res res;
+    make_tech(&t, NULL, "배터리 음극재", "한양대학교", "10-2020-0000001");
+    CHECK(upsert(db, &t, &res) == TM_OK && res.kind == IDX_UPSERT_ADDED);
+    int64_t id = res.id;
+    free(t.patents[0].number);
+    t.patents[0].number = tm_xstrdup("1020200000001"); /* same number, no hyphens */
+    free(t.title);
+    t.title = tm_xstrdup("배터리 음극재 제조");
+    CHECK(upsert(db, &t, &res) == TM_OK && res.kind == IDX_UPSERT_UPDATED && res.id == id);
+    free(t.institution);
+    t.institution = tm_xstrdup("연세대학교"); /* another owner: another technology */
+    CHECK(upsert(db, &t, &res) == TM_OK && res.kind == IDX_UPSERT_ADDED && res.id != id);
+    idx_tech_clear(&t);
+    drop_db(db);
+}
+
+TM_TEST(an_institution_is_found_by_its_english_name_ignoring_case)
+{
+    idx_db *db = fresh_db();
+    tm_err err = {0};
+    idx_inst in = {.name = "고려대학교", .name_en = "Korea University",
+                   .kind = IDX_KIND_UNIVERSITY};
+    int64_t id = 0, found = 0;
+    int created = 0;
+    idx_strv_push(&in.groups, "forum");
+    idx_strv_push(&in.groups, "hongneung");
+    CHECK(idx_db_begin_write(db, &err) == TM_OK);
+    CHECK(idx_inst_upsert(db, &in, &id, &created, &err) == TM_OK && created);
+    CHECK(idx_db_commit(db, &err) == TM_OK);
+    idx_strv_clear(&in.groups);
+    CHECK(idx_inst_find(db, "korea university", &found, &err) == TM_OK && found == id);
+    CHECK(idx_inst_find(db, "고려대학교", &found, &err) == TM_OK && found == id);
+    CHECK(idx_inst_find(db, "Korea", &found, &err) == TM_OK && found == 0);
+
+    idx_tech t;
+    idx_upsert_res res;
+    make_tech(&t, "E-1", "영상 진단", "Korea University", NULL);
+    CHECK(upsert(db, &t, &res) == TM_OK && !res.institution_created);
+    idx_tech_clear(&t);
+
+    idx_inst *list = NULL;
+    size_t n = 0;
+    CHECK(idx_inst_list(db, &list, &n, &err) == TM_OK && n == 1);
+    if (n == 1) {
+        CHECK(list[0].technologies == 1);
+        CHECK(list[0].groups.n == 2);
+        CHECK_STR(list[0].name_en, "Korea University");
+    }
+    for (size_t i = 0; i < n; i++)
+        idx_inst_clear(&list[i]);
+    free(list);
+    /* The institution's English name is searchable. */
+    CHECK(search_total(db, "institution:korea", NULL) == 1);
+    drop_db(db);
+}
+
+TM_TEST(every_write_bumps_the_catalogue_generation)
+{
+    idx_db *db = fresh_db();
+    tm_err err = {0};
+    int64_t g0 = 0, g1 = 0, g2 = 0;
+    idx_tech t;
+    idx_upsert_res res;
+    CHECK(idx_db_catalogue_gen(db, &g0, &err) == TM_OK);
+    make_tech(&t, "G-1", "센서", "서울대학교", NULL);
+    CHECK(upsert(db, &t, &res) == TM_OK);
+    CHECK(idx_db_catalogue_gen(db, &g1, &err) == TM_OK && g1 > g0);
+    CHECK(upsert(db, &t, &res) == TM_OK && res.kind == IDX_UPSERT_UNCHANGED);
+    CHECK(idx_db_catalogue_gen(db, &g2, &err) == TM_OK && g2 == g1);
+    idx_tech_clear(&t);
+    drop_db(db);
+}
+
+static void seed(idx_db *db)
+{
+    static const struct {
+        const char *ext, *title, *inst;
+        int field, trl, status;
+        unsigned licence;
+    } rows[] = {
+        {"S-1", "의료기기용 심박 센서", "고려대학교", IDX_FIELD_BIO_MEDICAL, 3, IDX_STATUS_AVAILABLE, 1},
+        {"S-2", "의료 영상 진단 AI 기술을 이용한 방법", "서울대학교", IDX_FIELD_ICT, 6,
+         IDX_STATUS_AVAILABLE, 2},
+        {"S-3", "리튬 batteries with graphene electrodes", "한양대학교", IDX_FIELD_ENERGY, 7,
+         IDX_STATUS_NEGOTIATING, 3},
+        {"S-4", "특허 관리 시스템", "고려대학교", IDX_FIELD_ICT, 0, IDX_STATUS_WITHDRAWN, 0},
+        {"S-5", "battery pack cooling", "서울대학교", IDX_FIELD_ENERGY, 5, IDX_STATUS_LICENSED, 4},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        idx_tech t;
+        idx_upsert_res res;
+        make_tech(&t, rows[i].ext, rows[i].title, rows[i].inst, NULL);
+        t.field = rows[i].field;
+        t.trl = rows[i].trl;
+        t.status = rows[i].status;
+        t.licence = rows[i].licence;
+        idx_strv_clear(&t.keywords);
+        CHECK(upsert(db, &t, &res) == TM_OK);
+        idx_tech_clear(&t);
+    }
+}
+
+TM_TEST(fts_search_finds_korean_by_parts_and_particles_and_english_by_stem)
+{
+    idx_db *db = fresh_db();
+    seed(db);
+    CHECK(search_total(db, "의료", NULL) == 2);      /* 의료기기용, 의료 영상 */
+    CHECK(search_total(db, "의료기기", NULL) == 1);
+    CHECK(search_total(db, "기술", NULL) == 1);      /* 기술을 */
+    CHECK(search_total(db, "battery", NULL) == 2);   /* batteries, battery */
+    CHECK(search_total(db, "AI 진단", NULL) == 1);
+    CHECK(search_total(db, "특허", NULL) == 0);      /* withdrawn: not public */
+    CHECK(search_total(db, "battery -cooling", NULL) == 1);
+    CHECK(search_total(db, "심박 OR graphene", NULL) == 2);
+    CHECK(search_total(db, "title:batter*", NULL) == 2);
+    CHECK(search_total(db, NULL, NULL) == 4);
+    drop_db(db);
+}
+
+TM_TEST(fts_search_filters_and_counts_facets_over_all_matches)
+{
+    idx_db *db = fresh_db();
+    seed(db);
+    idx_search_req req;
+    idx_search_res res = {0};
+    tm_err err = {0};
+
+    idx_search_req_init(&req);
+    req.per_page = 1;
+    CHECK(idx_search(db, NULL, &req, &res, &err) == TM_OK);
+    CHECK(res.total == 4 && res.nhits == 1);
+    CHECK(res.facets.field[IDX_FIELD_ENERGY] == 2 && res.facets.field[IDX_FIELD_ICT] == 1);
+    CHECK(res.facets.status[IDX_STATUS_WITHDRAWN] == 0);
+    CHECK(res.facets.trl[7] == 1 && res.facets.trl[3] == 1);
+    CHECK(res.facets.licence[IDX_LICENCE_EXCLUSIVE] == 2);
+    CHECK(res.facets.ninstitution == 3);
+    /* newest first without a query */
+    CHECK(res.nhits == 1 && res.hits[0].id == 5);
+    idx_search_res_free(&res);
+
+    idx_search_req_init(&req);
+    req.field = IDX_FIELD_ENERGY;
+    CHECK(search_total(db, NULL, &req) == 2);
+    req.trl_min = 6;
+    CHECK(search_total(db, NULL, &req) == 1);
+    idx_search_req_init(&req);
+    req.status = IDX_STATUS_WITHDRAWN;
+    CHECK(search_total(db, NULL, &req) == 1);
+    idx_search_req_init(&req);
+    req.licence = IDX_LICENCE_ASSIGNMENT;
+    CHECK(search_total(db, NULL, &req) == 1);
+    idx_search_req_init(&req);
+    req.sort = IDX_SORT_TRL;
+    CHECK(idx_search(db, NULL, &req, &res, &err) == TM_OK);
+    CHECK(res.nhits == 4 && res.hits[0].id == 3 && res.hits[3].id == 1);
+    idx_search_res_free(&res);
+    drop_db(db);
+}
+
+TM_TEST(hostile_queries_give_results_or_a_400_never_an_internal_error)
+{
+    idx_db *db = fresh_db();
+    seed(db);
+    static const char *const qs[] = {"\"unbalanced", "-", "NEAR(", "*", "^", "\x01\x02",
+                                     "\xff\xfe", "a\"b", "OR", "title:", ":", "-a -b",
+                                     "\"\"", "(((", "a AND", "col:umn", "'; DROP TABLE x"};
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+        int64_t total = search_total(db, qs[i], NULL);
+        CHECK(total >= 0 || total == -1 - TM_EINVAL);
+    }
+    char big[10240];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    CHECK(search_total(db, big, NULL) == -1 - TM_EINVAL);
+    drop_db(db);
+}
+
+TM_TEST(bad_paging_is_an_error_naming_the_parameter)
+{
+    idx_db *db = fresh_db();
+    idx_search_req req;
+    idx_search_res res = {0};
+    tm_err err = {0};
+    idx_search_req_init(&req);
+    req.per_page = 101;
+    CHECK(idx_search(db, NULL, &req, &res, &err) == TM_EINVAL);
+    CHECK_STR(err.field, "per_page");
+    idx_search_req_init(&req);
+    req.page = 0;
+    CHECK(idx_search(db, NULL, &req, &res, &err) == TM_EINVAL);
+    CHECK_STR(err.field, "page");
+    drop_db(db);
+}
+
+TM_TEST(bm25_weights_in_sql_match_the_engine_table)
+{
+    /* idx_stmt.c spells the weights out in SQL; they must be idx_col_weight. */
+    char want[256];
+    int n = snprintf(want, sizeof want, "bm25(technology_fts");
+    for (int c = 0; c < IDX_COL__COUNT; c++)
+        n += snprintf(want + n, sizeof want - (size_t)n, ", %.1f", idx_col_weight[c]);
+    (void)snprintf(want + n, sizeof want - (size_t)n, ")");
+    CHECK(strstr(idx_stmt_sql(IDX_STMT_SEARCH_MATCH_RANK), want) != NULL);
+}
+
+TM_TEST_MAIN()
