@@ -14,31 +14,27 @@ static void tm_oom(size_t n)
 void *tm_xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
-    if (!p)
-        tm_oom(n);
+    if (!p) tm_oom(n);
     return p;
 }
 
 void *tm_xcalloc(size_t count, size_t size)
 {
     void *p = calloc(count ? count : 1, size ? size : 1);
-    if (!p)
-        tm_oom(count * size);
+    if (!p) tm_oom(count * size);
     return p;
 }
 
 void *tm_xrealloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);
-    if (!q)
-        tm_oom(n);
+    if (!q) tm_oom(n);
     return q;
 }
 
 void *tm_xreallocarray(void *p, size_t count, size_t size)
 {
-    if (size && count > SIZE_MAX / size)
-        tm_oom(SIZE_MAX);
+    if (size && count > SIZE_MAX / size) tm_oom(SIZE_MAX);
     return tm_xrealloc(p, count * size);
 }
 

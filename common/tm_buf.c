@@ -10,11 +10,9 @@
 
 void tm_buf_reserve(tm_buf *b, size_t extra)
 {
-    if (extra > SIZE_MAX - b->len - 1)
-        extra = SIZE_MAX; /* tm_xrealloc aborts below */
+    if (extra > SIZE_MAX - b->len - 1) extra = SIZE_MAX; /* tm_xrealloc aborts below */
     size_t need = b->len + extra + 1;
-    if (need <= b->cap)
-        return;
+    if (need <= b->cap) return;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
@@ -25,8 +23,7 @@ void tm_buf_reserve(tm_buf *b, size_t extra)
 void tm_buf_append(tm_buf *b, const void *data, size_t n)
 {
     tm_buf_reserve(b, n);
-    if (n)
-        memcpy(b->p + b->len, data, n);
+    if (n) memcpy(b->p + b->len, data, n);
     b->len += n;
     b->p[b->len] = '\0';
 }
@@ -91,8 +88,7 @@ void tm_buf_append_html(tm_buf *b, const char *s, size_t n)
 void tm_buf_reset(tm_buf *b)
 {
     b->len = 0;
-    if (b->p)
-        b->p[0] = '\0';
+    if (b->p) b->p[0] = '\0';
 }
 
 const char *tm_buf_cstr(tm_buf *b)
@@ -110,8 +106,7 @@ char *tm_buf_steal(tm_buf *b)
 
 void tm_buf_free(tm_buf *b)
 {
-    if (!b)
-        return;
+    if (!b) return;
     free(b->p);
     b->p = NULL;
     b->len = b->cap = 0;

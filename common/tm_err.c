@@ -6,8 +6,7 @@
 
 int tm_err_set(tm_err *e, tm_code code, const char *field, const char *fmt, ...)
 {
-    if (!e)
-        return (int)code;
+    if (!e) return (int)code;
     e->code = code;
     /* Truncation of a field name or message is acceptable: both are for people. */
     (void)snprintf(e->field, sizeof e->field, "%s", field ? field : "");
@@ -20,8 +19,7 @@ int tm_err_set(tm_err *e, tm_code code, const char *field, const char *fmt, ...)
 
 void tm_err_clear(tm_err *e)
 {
-    if (!e)
-        return;
+    if (!e) return;
     e->code = TM_OK;
     e->field[0] = '\0';
     e->msg[0] = '\0';

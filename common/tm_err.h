@@ -38,8 +38,7 @@ typedef struct tm_err {
 
 /* Fills *e (when e is not NULL) and returns code, so callers can write
  * `return tm_err_set(err, TM_EINVAL, "trl", "...")`. field may be NULL. */
-int tm_err_set(tm_err *e, tm_code code, const char *field, const char *fmt, ...)
-    TM_PRINTF(4, 5);
+int tm_err_set(tm_err *e, tm_code code, const char *field, const char *fmt, ...) TM_PRINTF(4, 5);
 
 /* Resets *e to TM_OK with empty field and message. */
 void tm_err_clear(tm_err *e);

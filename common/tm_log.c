@@ -10,8 +10,7 @@ void tm_time_iso(char out[21])
     time_t now = time(NULL);
     struct tm tmv;
     gmtime_r(&now, &tmv);
-    if (strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tmv) == 0)
-        out[0] = '\0';
+    if (strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tmv) == 0) out[0] = '\0';
 }
 
 static void tm_log_line(int fd, const char *level, const char *fmt, va_list ap)
@@ -25,11 +24,9 @@ static void tm_log_line(int fd, const char *level, const char *fmt, va_list ap)
         n = k > 0 ? (size_t)k : 0;
     }
     int k = vsnprintf(line + n, sizeof line - n - 1, fmt, ap);
-    if (k < 0)
-        return;
+    if (k < 0) return;
     n += (size_t)k;
-    if (n > sizeof line - 2)
-        n = sizeof line - 2; /* truncated lines are still one line */
+    if (n > sizeof line - 2) n = sizeof line - 2; /* truncated lines are still one line */
     line[n++] = '\n';
     /* A short write of a log line is not worth failing a request over. */
     (void)!write(fd, line, n);

@@ -26,15 +26,12 @@ size_t tm_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
     } else {
         return 0;
     }
-    if (n < len)
-        return 0;
+    if (n < len) return 0;
     for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
+        if ((s[i] & 0xC0) != 0x80) return 0;
         v = (v << 6) | (s[i] & 0x3F);
     }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
     *cp = v;
     return len;
 }
@@ -50,8 +47,7 @@ bool tm_utf8_valid(const char *s, size_t n)
         }
         uint32_t cp;
         size_t k = tm_utf8_decode(u + i, n - i, &cp);
-        if (!k)
-            return false;
+        if (!k) return false;
         i += k;
     }
     return true;
@@ -69,16 +65,14 @@ size_t tm_utf8_encode(uint32_t cp, char *out)
         o[1] = (unsigned char)(0x80 | (cp & 0x3F));
         return 2;
     }
-    if (cp >= 0xD800 && cp <= 0xDFFF)
-        return 0;
+    if (cp >= 0xD800 && cp <= 0xDFFF) return 0;
     if (cp < 0x10000) {
         o[0] = (unsigned char)(0xE0 | (cp >> 12));
         o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
         o[2] = (unsigned char)(0x80 | (cp & 0x3F));
         return 3;
     }
-    if (cp > 0x10FFFF)
-        return 0;
+    if (cp > 0x10FFFF) return 0;
     o[0] = (unsigned char)(0xF0 | (cp >> 18));
     o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
     o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));

@@ -33,18 +33,18 @@ static const char *const migrations[] = {
     "  title_en TEXT,"
     "  summary TEXT,"
     "  description TEXT,"
-    "  keywords TEXT,"        /* list: entries joined by newlines */
+    "  keywords TEXT," /* list: entries joined by newlines */
     "  field TEXT,"
-    "  ipc TEXT,"             /* list */
+    "  ipc TEXT," /* list */
     "  trl INTEGER CHECK (trl BETWEEN 1 AND 9),"
-    "  licence TEXT,"         /* list of licence names */
+    "  licence TEXT," /* list of licence names */
     "  asking TEXT,"
     "  status TEXT NOT NULL DEFAULT 'available',"
-    "  inventors TEXT,"       /* list */
+    "  inventors TEXT," /* list */
     "  contact TEXT,"
-    "  inst_names TEXT,"      /* derived: institution name and English name, for the index */
-    "  patent_numbers TEXT,"  /* derived: patent and registration numbers, for the index */
-    "  content_hash BLOB,"    /* derived: hash of the record as imported, to skip no-op updates */
+    "  inst_names TEXT,"     /* derived: institution name and English name, for the index */
+    "  patent_numbers TEXT," /* derived: patent and registration numbers, for the index */
+    "  content_hash BLOB,"   /* derived: hash of the record as imported, to skip no-op updates */
     "  created_at TEXT NOT NULL,"
     "  updated_at TEXT NOT NULL,"
     "  version INTEGER NOT NULL DEFAULT 1);"
@@ -55,7 +55,7 @@ static const char *const migrations[] = {
     "  technology_id INTEGER NOT NULL REFERENCES technology (id) ON DELETE CASCADE,"
     "  ord INTEGER NOT NULL,"
     "  number TEXT,"
-    "  number_key TEXT,"      /* digits of number only: the identity of a patent */
+    "  number_key TEXT," /* digits of number only: the identity of a patent */
     "  country TEXT,"
     "  kind TEXT,"
     "  status TEXT,"
@@ -122,8 +122,7 @@ int idx_db_fail(idx_db *db, int rc, tm_err *err)
     int prim = rc & 0xff;
     if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
         return tm_err_set(err, TM_EBUSY, NULL, "the database is busy; try again");
-    if (prim == SQLITE_FULL)
-        return tm_err_set(err, TM_EBUSY, NULL, "the database is full");
+    if (prim == SQLITE_FULL) return tm_err_set(err, TM_EBUSY, NULL, "the database is full");
     if (prim == SQLITE_CONSTRAINT)
         return tm_err_set(err, TM_ECONFLICT, NULL, "conflicts with a stored record");
     return tm_err_set(err, TM_EINTERNAL, NULL, "sqlite: %s",
@@ -141,25 +140,20 @@ static int migrate(idx_db *db, tm_err *err)
     sqlite3_stmt *s = NULL;
     int version = 0;
     int rc = sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &s, NULL);
-    if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-        version = sqlite3_column_int(s, 0);
+    if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) version = sqlite3_column_int(s, 0);
     sqlite3_finalize(s);
-    if (rc != SQLITE_OK)
-        return idx_db_fail(db, rc, err);
+    if (rc != SQLITE_OK) return idx_db_fail(db, rc, err);
     if (version > NMIGRATIONS)
         return tm_err_set(err, TM_EINVAL, "db",
                           "the database has schema version %d; this techmart knows up to %d",
                           version, NMIGRATIONS);
-    if (version == NMIGRATIONS)
-        return TM_OK;
+    if (version == NMIGRATIONS) return TM_OK;
 
     int code = idx_db_begin_write(db, err);
-    if (code != TM_OK)
-        return code;
+    if (code != TM_OK) return code;
     /* Another process may have migrated while we waited for the lock. */
     rc = sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &s, NULL);
-    if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-        version = sqlite3_column_int(s, 0);
+    if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) version = sqlite3_column_int(s, 0);
     sqlite3_finalize(s);
     for (int v = version; code == TM_OK && v < NMIGRATIONS; v++) {
         code = exec(db, migrations[v], err);
@@ -180,9 +174,8 @@ int idx_db_open(const char *path, idx_db **out, tm_err *err)
 {
     idx_db *db = tm_xcalloc(1, sizeof *db);
     int code = TM_OK;
-    int rc = sqlite3_open_v2(path, &db->h,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     *out = NULL;
     if (rc != SQLITE_OK) {
         code = tm_err_set(err, TM_EINVAL, "db", "cannot open database %s: %s", path,
@@ -202,10 +195,8 @@ int idx_db_open(const char *path, idx_db **out, tm_err *err)
         code = idx_db_fail(db, rc, err);
         goto fail;
     }
-    if ((code = migrate(db, err)) != TM_OK)
-        goto fail;
-    if ((code = idx_tok_open(db->h, &db->tok, err)) != TM_OK)
-        goto fail;
+    if ((code = migrate(db, err)) != TM_OK) goto fail;
+    if ((code = idx_tok_open(db->h, &db->tok, err)) != TM_OK) goto fail;
     *out = db;
     return TM_OK;
 fail:
@@ -217,8 +208,7 @@ fail:
 
 void idx_db_close(idx_db *db)
 {
-    if (!db)
-        return;
+    if (!db) return;
     for (int i = 0; i < IDX_STMT__COUNT; i++)
         sqlite3_finalize(db->stmt[i]);
     idx_tok_free(db->tok);
@@ -228,8 +218,7 @@ void idx_db_close(idx_db *db)
 
 sqlite3_stmt *idx_db_stmt(idx_db *db, idx_stmt id, tm_err *err)
 {
-    if (db->stmt[id])
-        return db->stmt[id];
+    if (db->stmt[id]) return db->stmt[id];
     int rc = sqlite3_prepare_v3(db->h, idx_stmt_sql(id), -1, SQLITE_PREPARE_PERSISTENT,
                                 &db->stmt[id], NULL);
     if (rc != SQLITE_OK) {
@@ -243,8 +232,7 @@ sqlite3_stmt *idx_db_stmt(idx_db *db, idx_stmt id, tm_err *err)
 
 void idx_db_stmt_done(sqlite3_stmt *s)
 {
-    if (!s)
-        return;
+    if (!s) return;
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
 }
@@ -262,15 +250,13 @@ int idx_db_begin_read(idx_db *db, tm_err *err)
 int idx_db_commit(idx_db *db, tm_err *err)
 {
     int code = exec(db, "COMMIT", err);
-    if (code != TM_OK)
-        idx_db_rollback(db);
+    if (code != TM_OK) idx_db_rollback(db);
     return code;
 }
 
 void idx_db_rollback(idx_db *db)
 {
-    if (!sqlite3_get_autocommit(db->h))
-        (void)sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    if (!sqlite3_get_autocommit(db->h)) (void)sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 }
 
 int idx_db_savepoint(idx_db *db, tm_err *err)
@@ -292,8 +278,7 @@ void idx_db_rollback_to(idx_db *db)
 int idx_db_catalogue_gen(idx_db *db, int64_t *gen, tm_err *err)
 {
     sqlite3_stmt *s = idx_db_stmt(db, IDX_STMT_META_GEN, err);
-    if (!s)
-        return err ? err->code : TM_EINTERNAL;
+    if (!s) return err ? err->code : TM_EINTERNAL;
     int rc = sqlite3_step(s);
     int code = TM_OK;
     if (rc == SQLITE_ROW)

@@ -9,8 +9,7 @@
 
 void idx_inst_clear(idx_inst *in)
 {
-    if (!in)
-        return;
+    if (!in) return;
     free(in->name);
     free(in->name_en);
     idx_strv_clear(&in->groups);
@@ -28,8 +27,7 @@ static int step_done(idx_db *db, sqlite3_stmt *s, tm_err *err)
 int idx_inst_find(idx_db *db, const char *name, int64_t *id, tm_err *err)
 {
     sqlite3_stmt *s = idx_db_stmt(db, IDX_STMT_INST_FIND, err);
-    if (!s)
-        return err->code;
+    if (!s) return err->code;
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     int code = TM_OK;
@@ -50,40 +48,30 @@ int idx_inst_upsert(idx_db *db, const idx_inst *in, int64_t *id, int *created, t
     sqlite3_stmt *s;
 
     *created = 0;
-    if (code != TM_OK)
-        return code;
+    if (code != TM_OK) return code;
     tm_time_iso(now);
     if (!*id) {
-        if (!(s = idx_db_stmt(db, IDX_STMT_INST_INSERT, err)))
-            return err->code;
+        if (!(s = idx_db_stmt(db, IDX_STMT_INST_INSERT, err))) return err->code;
         sqlite3_bind_text(s, 1, in->name, -1, SQLITE_STATIC);
-        if (in->name_en)
-            sqlite3_bind_text(s, 2, in->name_en, -1, SQLITE_STATIC);
+        if (in->name_en) sqlite3_bind_text(s, 2, in->name_en, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 4, now, -1, SQLITE_STATIC);
-        if ((code = step_done(db, s, err)) != TM_OK)
-            return code;
+        if ((code = step_done(db, s, err)) != TM_OK) return code;
         *id = sqlite3_last_insert_rowid(db->h);
         *created = 1;
     } else {
-        if (!(s = idx_db_stmt(db, IDX_STMT_INST_UPDATE, err)))
-            return err->code;
+        if (!(s = idx_db_stmt(db, IDX_STMT_INST_UPDATE, err))) return err->code;
         sqlite3_bind_int64(s, 1, *id);
-        if (in->name_en)
-            sqlite3_bind_text(s, 2, in->name_en, -1, SQLITE_STATIC);
+        if (in->name_en) sqlite3_bind_text(s, 2, in->name_en, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 4, now, -1, SQLITE_STATIC);
-        if ((code = step_done(db, s, err)) != TM_OK)
-            return code;
-        if (!(s = idx_db_stmt(db, IDX_STMT_INST_GROUP_CLEAR, err)))
-            return err->code;
+        if ((code = step_done(db, s, err)) != TM_OK) return code;
+        if (!(s = idx_db_stmt(db, IDX_STMT_INST_GROUP_CLEAR, err))) return err->code;
         sqlite3_bind_int64(s, 1, *id);
-        if ((code = step_done(db, s, err)) != TM_OK)
-            return code;
+        if ((code = step_done(db, s, err)) != TM_OK) return code;
     }
     for (size_t i = 0; code == TM_OK && i < in->groups.n; i++) {
-        if (!(s = idx_db_stmt(db, IDX_STMT_INST_GROUP_ADD, err)))
-            return err->code;
+        if (!(s = idx_db_stmt(db, IDX_STMT_INST_GROUP_ADD, err))) return err->code;
         sqlite3_bind_int64(s, 1, *id);
         sqlite3_bind_text(s, 2, in->groups.v[i], -1, SQLITE_STATIC);
         code = step_done(db, s, err);
@@ -100,8 +88,7 @@ int idx_inst_list(idx_db *db, idx_inst **out, size_t *n, tm_err *err)
 
     *out = NULL;
     *n = 0;
-    if ((code = idx_db_begin_read(db, err)) != TM_OK)
-        return code;
+    if ((code = idx_db_begin_read(db, err)) != TM_OK) return code;
     if (!(s = idx_db_stmt(db, IDX_STMT_INST_LIST, err))) {
         code = err->code;
         goto out;
@@ -115,15 +102,12 @@ int idx_inst_list(idx_db *db, idx_inst **out, size_t *n, tm_err *err)
         if (sqlite3_column_type(s, 2) != SQLITE_NULL)
             in->name_en = tm_xstrdup((const char *)sqlite3_column_text(s, 2));
         in->kind = idx_kind_parse((const char *)sqlite3_column_text(s, 3));
-        if (in->kind < 0)
-            in->kind = IDX_KIND_OTHER;
+        if (in->kind < 0) in->kind = IDX_KIND_OTHER;
         in->technologies = sqlite3_column_int64(s, 4);
     }
-    if (rc != SQLITE_DONE)
-        code = idx_db_fail(db, rc, err);
+    if (rc != SQLITE_DONE) code = idx_db_fail(db, rc, err);
     idx_db_stmt_done(s);
-    if (code != TM_OK)
-        goto out;
+    if (code != TM_OK) goto out;
     if (!(s = idx_db_stmt(db, IDX_STMT_INST_GROUPS, err))) {
         code = err->code;
         goto out;
@@ -137,8 +121,7 @@ int idx_inst_list(idx_db *db, idx_inst **out, size_t *n, tm_err *err)
                 break;
             }
     }
-    if (rc != SQLITE_DONE)
-        code = idx_db_fail(db, rc, err);
+    if (rc != SQLITE_DONE) code = idx_db_fail(db, rc, err);
     idx_db_stmt_done(s);
 out:
     idx_db_rollback(db); /* ends the read transaction */

@@ -35,11 +35,11 @@ typedef struct idx_qnode idx_qnode;
 struct idx_qnode {
     idx_qkind kind;
     /* IDX_Q_TERM */
-    char *text;        /* the term as typed (UTF-8, no control bytes, NUL-terminated) */
-    bool phrase;       /* came from "quotes" */
-    bool prefix;       /* ended with '*': the last token is a prefix */
-    unsigned colmask;  /* bits (1u << IDX_COL_*); 0 means every column */
-    char **toks;       /* filled by idx_query_tokenize(): the term's tokens */
+    char *text;       /* the term as typed (UTF-8, no control bytes, NUL-terminated) */
+    bool phrase;      /* came from "quotes" */
+    bool prefix;      /* ended with '*': the last token is a prefix */
+    unsigned colmask; /* bits (1u << IDX_COL_*); 0 means every column */
+    char **toks;      /* filled by idx_query_tokenize(): the term's tokens */
     size_t ntoks;
     /* IDX_Q_AND / IDX_Q_OR: kids; IDX_Q_NOT: exactly one kid, and only ever
      * as a kid of an AND node that has at least one positive kid. */

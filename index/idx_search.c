@@ -28,8 +28,7 @@ void idx_facets_free(idx_facets *f)
 
 void idx_search_res_free(idx_search_res *res)
 {
-    if (!res)
-        return;
+    if (!res) return;
     free(res->hits);
     idx_facets_free(&res->facets);
     idx_query_free(res->query);
@@ -39,14 +38,11 @@ void idx_search_res_free(idx_search_res *res)
 void idx_facets_add(idx_facets *f, int field, int status, int trl, unsigned licence,
                     int64_t institution_id, const char *const *groups, size_t ngroups)
 {
-    if (field >= 0 && field < IDX_FIELD__COUNT)
-        f->field[field]++;
-    if (status >= 0 && status < IDX_STATUS__COUNT)
-        f->status[status]++;
+    if (field >= 0 && field < IDX_FIELD__COUNT) f->field[field]++;
+    if (status >= 0 && status < IDX_STATUS__COUNT) f->status[status]++;
     f->trl[trl >= 1 && trl <= 9 ? trl : 0]++;
     for (int l = 0; l < IDX_LICENCE__COUNT; l++)
-        if (licence & (1u << l))
-            f->licence[l]++;
+        if (licence & (1u << l)) f->licence[l]++;
     for (size_t g = 0; g < ngroups; g++) {
         size_t i = 0;
         while (i < f->ngroup && strcmp(f->group[i].name, groups[g]) != 0)
@@ -81,8 +77,7 @@ void idx_facets_add(idx_facets *f, int field, int status, int trl, unsigned lice
 static int by_count_then_id(const void *a, const void *b)
 {
     const idx_id_count *x = a, *y = b;
-    if (x->n != y->n)
-        return x->n < y->n ? 1 : -1;
+    if (x->n != y->n) return x->n < y->n ? 1 : -1;
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
@@ -95,8 +90,7 @@ void idx_facets_finish(idx_facets *f)
 {
     if (f->ninstitution > 1)
         qsort(f->institution, f->ninstitution, sizeof *f->institution, by_count_then_id);
-    if (f->ngroup > 1)
-        qsort(f->group, f->ngroup, sizeof *f->group, by_name);
+    if (f->ngroup > 1) qsort(f->group, f->ngroup, sizeof *f->group, by_name);
 }
 
 /* Institution id -> group names, for the FTS path's facet counts. */
@@ -118,8 +112,7 @@ static int inst_groups_load(idx_db *db, inst_groups *g, tm_err *err)
 {
     memset(g, 0, sizeof *g);
     sqlite3_stmt *s = idx_db_stmt(db, IDX_STMT_INST_GROUPS, err);
-    if (!s)
-        return err->code;
+    if (!s) return err->code;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         g->id = tm_xreallocarray(g->id, g->n + 1, sizeof *g->id);
@@ -165,26 +158,19 @@ static unsigned licence_mask_of(const char *s)
 
 static void bind_filters(sqlite3_stmt *s, const tm_buf *expr, const idx_search_req *req)
 {
-    if (expr)
-        sqlite3_bind_text(s, 1, expr->p, (int)expr->len, SQLITE_STATIC);
-    if (req->field >= 0)
-        sqlite3_bind_text(s, 2, idx_field_name(req->field), -1, SQLITE_STATIC);
-    if (req->institution_id)
-        sqlite3_bind_int64(s, 3, req->institution_id);
-    if (req->group)
-        sqlite3_bind_text(s, 4, req->group, -1, SQLITE_STATIC);
-    if (req->status >= 0)
-        sqlite3_bind_text(s, 5, idx_status_name(req->status), -1, SQLITE_STATIC);
-    if (req->trl_min)
-        sqlite3_bind_int(s, 6, req->trl_min);
-    if (req->trl_max)
-        sqlite3_bind_int(s, 7, req->trl_max);
+    if (expr) sqlite3_bind_text(s, 1, expr->p, (int)expr->len, SQLITE_STATIC);
+    if (req->field >= 0) sqlite3_bind_text(s, 2, idx_field_name(req->field), -1, SQLITE_STATIC);
+    if (req->institution_id) sqlite3_bind_int64(s, 3, req->institution_id);
+    if (req->group) sqlite3_bind_text(s, 4, req->group, -1, SQLITE_STATIC);
+    if (req->status >= 0) sqlite3_bind_text(s, 5, idx_status_name(req->status), -1, SQLITE_STATIC);
+    if (req->trl_min) sqlite3_bind_int(s, 6, req->trl_min);
+    if (req->trl_max) sqlite3_bind_int(s, 7, req->trl_max);
     if (req->licence >= 0)
         sqlite3_bind_text(s, 8, idx_licence_name(req->licence), -1, SQLITE_STATIC);
 }
 
-int idx_search_fts(idx_db *db, const idx_query *q, const idx_search_req *req,
-                   idx_search_res *res, tm_err *err)
+int idx_search_fts(idx_db *db, const idx_query *q, const idx_search_req *req, idx_search_res *res,
+                   tm_err *err)
 {
     bool match = q && q->root;
     int sort = req->sort;
@@ -207,8 +193,7 @@ int idx_search_fts(idx_db *db, const idx_query *q, const idx_search_req *req,
         facet_stmt = IDX_STMT_SEARCH_ALL_FACETS;
     }
     /* One read transaction: the page and the counts see the same catalogue. */
-    if ((code = idx_db_begin_read(db, err)) != TM_OK)
-        goto out;
+    if ((code = idx_db_begin_read(db, err)) != TM_OK) goto out;
     if (!(s = idx_db_stmt(db, page_stmt, err))) {
         code = err->code;
         goto out;
@@ -228,8 +213,7 @@ int idx_search_fts(idx_db *db, const idx_query *q, const idx_search_req *req,
         code = idx_db_fail(db, rc, err);
         goto out;
     }
-    if ((code = inst_groups_load(db, &groups, err)) != TM_OK)
-        goto out;
+    if ((code = inst_groups_load(db, &groups, err)) != TM_OK) goto out;
     if (!(s = idx_db_stmt(db, facet_stmt, err))) {
         code = err->code;
         goto out;
@@ -240,16 +224,14 @@ int idx_search_fts(idx_db *db, const idx_query *q, const idx_search_req *req,
         size_t nnames;
         int64_t inst = sqlite3_column_int64(s, 4);
         inst_groups_of(&groups, inst, &names, &nnames);
-        idx_facets_add(&res->facets, idx_field_parse((const char *)sqlite3_column_text(s, 0)),
-                       idx_status_parse((const char *)sqlite3_column_text(s, 1)),
-                       sqlite3_column_int(s, 2),
-                       licence_mask_of((const char *)sqlite3_column_text(s, 3)), inst, names,
-                       nnames);
+        idx_facets_add(
+            &res->facets, idx_field_parse((const char *)sqlite3_column_text(s, 0)),
+            idx_status_parse((const char *)sqlite3_column_text(s, 1)), sqlite3_column_int(s, 2),
+            licence_mask_of((const char *)sqlite3_column_text(s, 3)), inst, names, nnames);
         res->total++;
     }
     idx_db_stmt_done(s);
-    if (rc != SQLITE_DONE)
-        code = idx_db_fail(db, rc, err);
+    if (rc != SQLITE_DONE) code = idx_db_fail(db, rc, err);
     idx_facets_finish(&res->facets);
 out:
     idx_db_rollback(db);
@@ -260,8 +242,7 @@ out:
 
 static int check_req(const idx_search_req *req, tm_err *err)
 {
-    if (req->page < 1)
-        return tm_err_set(err, TM_EINVAL, "page", "must be an integer from 1");
+    if (req->page < 1) return tm_err_set(err, TM_EINVAL, "page", "must be an integer from 1");
     if (req->per_page < 1 || req->per_page > IDX_PER_PAGE_MAX)
         return tm_err_set(err, TM_EINVAL, "per_page", "must be an integer from 1 to %d",
                           IDX_PER_PAGE_MAX);
@@ -284,11 +265,9 @@ int idx_search(idx_db *db, idx_engine *engine, const idx_search_req *req, idx_se
     int code;
 
     memset(res, 0, sizeof *res);
-    if ((code = check_req(req, err)) != TM_OK)
-        return code;
+    if ((code = check_req(req, err)) != TM_OK) return code;
     if (req->q && req->qlen) {
-        if ((code = idx_query_parse(req->q, req->qlen, &q, err)) != TM_OK)
-            return code;
+        if ((code = idx_query_parse(req->q, req->qlen, &q, err)) != TM_OK) return code;
         if ((code = idx_query_tokenize(q, db->tok, err)) != TM_OK) {
             idx_query_free(q);
             return code;
@@ -301,8 +280,7 @@ int idx_search(idx_db *db, idx_engine *engine, const idx_search_req *req, idx_se
     idx_mem *m = NULL;
     if (engine) {
         int64_t gen = 0;
-        if ((code = idx_db_catalogue_gen(db, &gen, err)) != TM_OK)
-            goto fail;
+        if ((code = idx_db_catalogue_gen(db, &gen, err)) != TM_OK) goto fail;
         m = idx_engine_acquire(engine, gen);
     }
     if (m) {
@@ -312,8 +290,7 @@ int idx_search(idx_db *db, idx_engine *engine, const idx_search_req *req, idx_se
     } else {
         code = idx_search_fts(db, q, &r, res, err);
     }
-    if (code != TM_OK)
-        goto fail;
+    if (code != TM_OK) goto fail;
     res->query = q;
     return TM_OK;
 fail:

@@ -85,8 +85,8 @@ int idx_search(idx_db *db, idx_engine *engine, const idx_search_req *req, idx_se
 
 /* The FTS5 path alone (tests compare it with the engine). q is the parsed
  * query (root may be NULL). */
-int idx_search_fts(idx_db *db, const idx_query *q, const idx_search_req *req,
-                   idx_search_res *res, tm_err *err) TM_MUST_CHECK;
+int idx_search_fts(idx_db *db, const idx_query *q, const idx_search_req *req, idx_search_res *res,
+                   tm_err *err) TM_MUST_CHECK;
 
 /* Adds one match's attributes to the facet counts (shared by both paths);
  * groups is the institution's group names. */

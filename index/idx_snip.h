@@ -21,7 +21,6 @@
  * column and window with the most query hits and appends its HTML snippet to
  * out ("…" marks a cut). With no hit (or q NULL / root NULL) it uses the
  * first non-empty column's start. Returns SQLITE_OK or an SQLite error. */
-int idx_snip_html(idx_tok *tok, const idx_query *q, const tm_str *cols, size_t ncols,
-                  tm_buf *out);
+int idx_snip_html(idx_tok *tok, const idx_query *q, const tm_str *cols, size_t ncols, tm_buf *out);
 
 #endif

@@ -5,17 +5,19 @@
 /* The search filters, bound by position in every search statement:
  * ?2 field, ?3 institution id, ?4 group, ?5 status (NULL: all but withdrawn),
  * ?6 trl_min, ?7 trl_max, ?8 licence name. A NULL parameter is no filter. */
-#define SEARCH_FILTERS                                                                        \
-    " (?2 IS NULL OR t.field = ?2)"                                                           \
-    " AND (?3 IS NULL OR t.institution_id = ?3)"                                              \
-    " AND (?4 IS NULL OR EXISTS (SELECT 1 FROM institution_group g"                          \
-    "      WHERE g.institution_id = t.institution_id AND g.grp = ?4))"                        \
-    " AND (CASE WHEN ?5 IS NULL THEN t.status <> 'withdrawn' ELSE t.status = ?5 END)"         \
-    " AND (?6 IS NULL OR t.trl >= ?6)"                                                        \
-    " AND (?7 IS NULL OR t.trl <= ?7)"                                                        \
-    " AND (?8 IS NULL OR instr(char(10) || t.licence || char(10), char(10) || ?8 || char(10)) > 0)"
+#define SEARCH_FILTERS                                                                             \
+    " (?2 IS NULL OR t.field = ?2)"                                                                \
+    " AND (?3 IS NULL OR t.institution_id = ?3)"                                                   \
+    " AND (?4 IS NULL OR EXISTS (SELECT 1 FROM institution_group g"                                \
+    "      WHERE g.institution_id = t.institution_id AND g.grp = ?4))"                             \
+    " AND (CASE WHEN ?5 IS NULL THEN t.status <> 'withdrawn' ELSE t.status = ?5 END)"              \
+    " AND (?6 IS NULL OR t.trl >= ?6)"                                                             \
+    " AND (?7 IS NULL OR t.trl <= ?7)"                                                             \
+    " AND (?8 IS NULL OR"                                                                          \
+    "      instr(char(10) || t.licence || char(10), char(10) || ?8 || char(10)) > 0)"
 
-#define FTS_JOIN " FROM technology_fts f JOIN technology t ON t.id = f.rowid WHERE technology_fts MATCH ?1 AND"
+#define FTS_JOIN                                                                                   \
+    " FROM technology_fts f JOIN technology t ON t.id = f.rowid WHERE technology_fts MATCH ?1 AND"
 #define ALL_FROM " FROM technology t WHERE ?1 IS NULL AND"
 #define FACET_COLS "SELECT t.field, t.status, t.trl, t.licence, t.institution_id"
 #define PAGE " LIMIT ?9 OFFSET ?10"
@@ -24,8 +26,8 @@
  * which a unit test checks. */
 #define BM25 "bm25(technology_fts, 10.0, 8.0, 5.0, 2.0, 1.0, 2.0, 3.0, 3.0, 5.0)"
 
-#define TECH_COLS                                                                             \
-    "external_id, title, title_en, summary, description, keywords, field, ipc, trl, licence, " \
+#define TECH_COLS                                                                                  \
+    "external_id, title, title_en, summary, description, keywords, field, ipc, trl, licence, "     \
     "asking, status, inventors, contact, inst_names, patent_numbers, content_hash"
 
 static const char *const idx_sql[IDX_STMT__COUNT] = {
@@ -41,15 +43,15 @@ static const char *const idx_sql[IDX_STMT__COUNT] = {
     [IDX_STMT_INST_GROUP_CLEAR] = "DELETE FROM institution_group WHERE institution_id = ?1",
     [IDX_STMT_INST_GROUP_ADD] = "INSERT OR IGNORE INTO institution_group (institution_id, grp)"
                                 " VALUES (?1, ?2)",
-    [IDX_STMT_INST_LIST] =
-        "SELECT i.id, i.name, i.name_en, i.kind,"
-        " (SELECT count(*) FROM technology t WHERE t.institution_id = i.id"
-        "  AND t.status <> 'withdrawn')"
-        " FROM institution i ORDER BY i.name",
+    [IDX_STMT_INST_LIST] = "SELECT i.id, i.name, i.name_en, i.kind,"
+                           " (SELECT count(*) FROM technology t WHERE t.institution_id = i.id"
+                           "  AND t.status <> 'withdrawn')"
+                           " FROM institution i ORDER BY i.name",
     [IDX_STMT_INST_GROUPS] = "SELECT institution_id, grp FROM institution_group"
                              " ORDER BY institution_id, grp",
     [IDX_STMT_INST_GET] = "SELECT id, name, name_en, kind FROM institution WHERE id = ?1",
-    [IDX_STMT_TECH_BY_EXT] = "SELECT id, content_hash, version FROM technology WHERE external_id = ?1",
+    [IDX_STMT_TECH_BY_EXT] =
+        "SELECT id, content_hash, version FROM technology WHERE external_id = ?1",
     [IDX_STMT_TECH_BY_PATENT] =
         "SELECT t.id, t.content_hash, t.version FROM patent p JOIN technology t"
         " ON t.id = p.technology_id"
@@ -82,17 +84,18 @@ static const char *const idx_sql[IDX_STMT__COUNT] = {
         "SELECT id, institution_id, field, status, trl, licence, created_at,"
         " title, title_en, keywords, summary, description, inst_names, inventors, ipc,"
         " patent_numbers FROM technology ORDER BY id",
-    [IDX_STMT_SEARCH_MATCH_RANK] = "SELECT t.id, " BM25 " AS score" FTS_JOIN SEARCH_FILTERS
-                                   " ORDER BY score, t.id DESC" PAGE,
+    [IDX_STMT_SEARCH_MATCH_RANK] =
+        "SELECT t.id, " BM25 " AS score" FTS_JOIN SEARCH_FILTERS " ORDER BY score, t.id DESC" PAGE,
     [IDX_STMT_SEARCH_MATCH_NEWEST] = "SELECT t.id, " BM25 " AS score" FTS_JOIN SEARCH_FILTERS
                                      " ORDER BY t.created_at DESC, t.id DESC" PAGE,
     [IDX_STMT_SEARCH_MATCH_TRL] = "SELECT t.id, " BM25 " AS score" FTS_JOIN SEARCH_FILTERS
                                   " ORDER BY t.trl IS NULL, t.trl DESC, score, t.id DESC" PAGE,
     [IDX_STMT_SEARCH_MATCH_FACETS] = FACET_COLS FTS_JOIN SEARCH_FILTERS,
-    [IDX_STMT_SEARCH_ALL_NEWEST] = "SELECT t.id, 0.0" ALL_FROM SEARCH_FILTERS
-                                   " ORDER BY t.created_at DESC, t.id DESC" PAGE,
-    [IDX_STMT_SEARCH_ALL_TRL] = "SELECT t.id, 0.0" ALL_FROM SEARCH_FILTERS
-                                " ORDER BY t.trl IS NULL, t.trl DESC, t.created_at DESC, t.id DESC" PAGE,
+    [IDX_STMT_SEARCH_ALL_NEWEST] =
+        "SELECT t.id, 0.0" ALL_FROM SEARCH_FILTERS " ORDER BY t.created_at DESC, t.id DESC" PAGE,
+    [IDX_STMT_SEARCH_ALL_TRL] =
+        "SELECT t.id, 0.0" ALL_FROM SEARCH_FILTERS
+        " ORDER BY t.trl IS NULL, t.trl DESC, t.created_at DESC, t.id DESC" PAGE,
     [IDX_STMT_SEARCH_ALL_FACETS] = FACET_COLS ALL_FROM SEARCH_FILTERS,
     [IDX_STMT_FTS_REBUILD] = "INSERT INTO technology_fts (technology_fts) VALUES ('rebuild')",
 };

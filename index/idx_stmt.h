@@ -22,12 +22,12 @@ typedef enum {
     IDX_STMT_PATENT_CLEAR,
     IDX_STMT_PATENT_INSERT,
     IDX_STMT_PATENT_LIST,
-    IDX_STMT_MEM_TECHS,          /* every technology: attributes and text, by id */
-    IDX_STMT_SEARCH_MATCH_RANK,  /* FTS path: MATCH + filters, by weighted bm25 */
+    IDX_STMT_MEM_TECHS,         /* every technology: attributes and text, by id */
+    IDX_STMT_SEARCH_MATCH_RANK, /* FTS path: MATCH + filters, by weighted bm25 */
     IDX_STMT_SEARCH_MATCH_NEWEST,
     IDX_STMT_SEARCH_MATCH_TRL,
     IDX_STMT_SEARCH_MATCH_FACETS, /* every match's facet attributes */
-    IDX_STMT_SEARCH_ALL_NEWEST,  /* no query: filters only */
+    IDX_STMT_SEARCH_ALL_NEWEST,   /* no query: filters only */
     IDX_STMT_SEARCH_ALL_TRL,
     IDX_STMT_SEARCH_ALL_FACETS,
     IDX_STMT_FTS_REBUILD,

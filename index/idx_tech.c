@@ -46,8 +46,7 @@ static void patent_clear(idx_patent *p)
 
 void idx_tech_clear(idx_tech *t)
 {
-    if (!t)
-        return;
+    if (!t) return;
     free(t->external_id);
     free(t->title);
     free(t->title_en);
@@ -73,8 +72,7 @@ static void strv_join(const idx_strv *v, tm_buf *out)
 {
     tm_buf_reset(out);
     for (size_t i = 0; i < v->n; i++) {
-        if (i)
-            tm_buf_putc(out, '\n');
+        if (i) tm_buf_putc(out, '\n');
         tm_buf_puts(out, v->v[i]);
     }
 }
@@ -95,10 +93,8 @@ static void licence_join(unsigned mask, tm_buf *out)
 {
     tm_buf_reset(out);
     for (int i = 0; i < IDX_LICENCE__COUNT; i++) {
-        if (!(mask & (1u << i)))
-            continue;
-        if (out->len)
-            tm_buf_putc(out, '\n');
+        if (!(mask & (1u << i))) continue;
+        if (out->len) tm_buf_putc(out, '\n');
         tm_buf_puts(out, idx_licence_name(i));
     }
 }
@@ -110,8 +106,7 @@ static unsigned licence_parse_list(const char *s)
     strv_split(s, &v);
     for (size_t i = 0; i < v.n; i++) {
         int l = idx_licence_parse(v.v[i]);
-        if (l >= 0)
-            mask |= 1u << l;
+        if (l >= 0) mask |= 1u << l;
     }
     idx_strv_clear(&v);
     return mask;
@@ -122,8 +117,7 @@ static void number_key(const char *number, tm_buf *out)
 {
     tm_buf_reset(out);
     for (const char *p = number; p && *p; p++)
-        if (isdigit((unsigned char)*p))
-            tm_buf_putc(out, *p);
+        if (isdigit((unsigned char)*p)) tm_buf_putc(out, *p);
 }
 
 /* Hash of everything a record says, to tell an unchanged re-import from an
@@ -133,8 +127,7 @@ static void hash_put(tm_buf *b, const char *s)
 {
     size_t n = s ? strlen(s) : 0;
     tm_buf_printf(b, "%zu%c", s ? n : (size_t)-1, ':');
-    if (s)
-        tm_buf_append(b, s, n);
+    if (s) tm_buf_append(b, s, n);
 }
 
 static void hash_strv(tm_buf *b, const idx_strv *v)
@@ -203,8 +196,7 @@ static int find_existing(idx_db *db, const idx_tech *t, int64_t inst_id, int64_t
     *id = 0;
     *has_hash = 0;
     if (t->external_id) {
-        if (!(s = idx_db_stmt(db, IDX_STMT_TECH_BY_EXT, err)))
-            return err->code;
+        if (!(s = idx_db_stmt(db, IDX_STMT_TECH_BY_EXT, err))) return err->code;
         sqlite3_bind_text(s, 1, t->external_id, -1, SQLITE_STATIC);
     } else if (t->npatents && t->patents[0].number) {
         number_key(t->patents[0].number, &key);
@@ -241,8 +233,7 @@ static int find_existing(idx_db *db, const idx_tech *t, int64_t inst_id, int64_t
 static int inst_names(idx_db *db, int64_t inst_id, tm_buf *out, tm_err *err)
 {
     sqlite3_stmt *s = idx_db_stmt(db, IDX_STMT_INST_GET, err);
-    if (!s)
-        return err->code;
+    if (!s) return err->code;
     sqlite3_bind_int64(s, 1, inst_id);
     int rc = sqlite3_step(s);
     int code = TM_OK;
@@ -268,13 +259,11 @@ static int resolve_institution(idx_db *db, const idx_tech *t, int64_t *inst_id, 
 {
     *created = false;
     *inst_id = t->institution_id;
-    if (*inst_id)
-        return TM_OK;
+    if (*inst_id) return TM_OK;
     if (!t->institution || !*t->institution)
         return tm_err_set(err, TM_EINVAL, "institution", "is required");
     int code = idx_inst_find(db, t->institution, inst_id, err);
-    if (code != TM_OK || *inst_id)
-        return code;
+    if (code != TM_OK || *inst_id) return code;
     idx_inst in = {.name = t->institution, .kind = IDX_KIND_OTHER};
     int was_created = 0;
     code = idx_inst_upsert(db, &in, inst_id, &was_created, err);
@@ -285,8 +274,7 @@ static int resolve_institution(idx_db *db, const idx_tech *t, int64_t *inst_id, 
 static int write_patents(idx_db *db, int64_t id, const idx_tech *t, tm_err *err)
 {
     sqlite3_stmt *s = idx_db_stmt(db, IDX_STMT_PATENT_CLEAR, err);
-    if (!s)
-        return err->code;
+    if (!s) return err->code;
     sqlite3_bind_int64(s, 1, id);
     int code = step_done(db, s, err);
     tm_buf key = {0};
@@ -324,19 +312,16 @@ int idx_tech_upsert(idx_db *db, const idx_tech *t, idx_upsert_res *res, tm_err *
     int code;
 
     memset(res, 0, sizeof *res);
-    if ((code = resolve_institution(db, t, &inst_id, &created, err)) != TM_OK)
-        goto out;
+    if ((code = resolve_institution(db, t, &inst_id, &created, err)) != TM_OK) goto out;
     res->institution_created = created;
-    if ((code = find_existing(db, t, inst_id, &id, old_hash, &has_old, err)) != TM_OK)
-        goto out;
+    if ((code = find_existing(db, t, inst_id, &id, old_hash, &has_old, err)) != TM_OK) goto out;
     content_hash(t, inst_id, hash);
     if (id && has_old && memcmp(hash, old_hash, 16) == 0) {
         res->kind = IDX_UPSERT_UNCHANGED;
         res->id = id;
         goto out;
     }
-    if ((code = inst_names(db, inst_id, &names, err)) != TM_OK)
-        goto out;
+    if ((code = inst_names(db, inst_id, &names, err)) != TM_OK) goto out;
     strv_join(&t->keywords, &kw);
     strv_join(&t->ipc, &ipc);
     strv_join(&t->inventors, &inv);
@@ -344,10 +329,8 @@ int idx_tech_upsert(idx_db *db, const idx_tech *t, idx_upsert_res *res, tm_err *
     for (size_t i = 0; i < t->npatents; i++) {
         const char *pn[2] = {t->patents[i].number, t->patents[i].registration_number};
         for (int k = 0; k < 2; k++) {
-            if (!pn[k] || !*pn[k])
-                continue;
-            if (nums.len)
-                tm_buf_putc(&nums, '\n');
+            if (!pn[k] || !*pn[k]) continue;
+            if (nums.len) tm_buf_putc(&nums, '\n');
             tm_buf_puts(&nums, pn[k]);
         }
     }
@@ -380,10 +363,8 @@ int idx_tech_upsert(idx_db *db, const idx_tech *t, idx_upsert_res *res, tm_err *
     bind_buf(s, 17, &nums);
     sqlite3_bind_blob(s, 18, hash, 16, SQLITE_STATIC);
     sqlite3_bind_text(s, 19, now, -1, SQLITE_STATIC);
-    if (id)
-        sqlite3_bind_int64(s, 20, id);
-    if ((code = step_done(db, s, err)) != TM_OK)
-        goto out;
+    if (id) sqlite3_bind_int64(s, 20, id);
+    if ((code = step_done(db, s, err)) != TM_OK) goto out;
     if (!id) {
         id = sqlite3_last_insert_rowid(db->h);
         res->kind = IDX_UPSERT_ADDED;
@@ -412,8 +393,7 @@ static int tech_read(idx_db *db, int64_t id, bool with_patents, idx_tech *t, tm_
 {
     idx_tech_init(t);
     sqlite3_stmt *s = idx_db_stmt(db, IDX_STMT_TECH_GET, err);
-    if (!s)
-        return err->code;
+    if (!s) return err->code;
     sqlite3_bind_int64(s, 1, id);
     int rc = sqlite3_step(s);
     int code = TM_OK;
@@ -448,8 +428,7 @@ static int tech_read(idx_db *db, int64_t id, bool with_patents, idx_tech *t, tm_
         idx_tech_clear(t);
         return code;
     }
-    if (!with_patents)
-        return TM_OK;
+    if (!with_patents) return TM_OK;
     if (!(s = idx_db_stmt(db, IDX_STMT_PATENT_LIST, err))) {
         idx_tech_clear(t);
         return err->code;
@@ -466,11 +445,9 @@ static int tech_read(idx_db *db, int64_t id, bool with_patents, idx_tech *t, tm_
         p->registered = col_dup(s, 5);
         p->registration_number = col_dup(s, 6);
     }
-    if (rc != SQLITE_DONE)
-        code = idx_db_fail(db, rc, err);
+    if (rc != SQLITE_DONE) code = idx_db_fail(db, rc, err);
     idx_db_stmt_done(s);
-    if (code != TM_OK)
-        idx_tech_clear(t);
+    if (code != TM_OK) idx_tech_clear(t);
     return code;
 }
 
@@ -487,8 +464,7 @@ int idx_tech_get_brief(idx_db *db, int64_t id, idx_tech *t, tm_err *err)
 int idx_tech_count(idx_db *db, int64_t *n, tm_err *err)
 {
     sqlite3_stmt *s = idx_db_stmt(db, IDX_STMT_TECH_COUNT, err);
-    if (!s)
-        return err->code;
+    if (!s) return err->code;
     int rc = sqlite3_step(s);
     int code = TM_OK;
     if (rc == SQLITE_ROW)

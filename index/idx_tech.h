@@ -42,7 +42,7 @@ typedef struct idx_tech {
     int trl;          /* 1-9, 0 when absent */
     unsigned licence; /* mask of 1u << idx_licence */
     char *asking;
-    int status; /* idx_status */
+    int status;        /* idx_status */
     char *institution; /* name as given (import) or stored name (read) */
     int64_t institution_id;
     idx_strv inventors;

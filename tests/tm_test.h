@@ -22,54 +22,53 @@ extern struct tm_test_case tm_test_cases[512];
 extern int tm_test_ncases;
 extern int tm_test_failed_checks;
 
-#define TM_TEST(name)                                                                      \
-    static void name(void);                                                                \
-    __attribute__((constructor)) static void name##_register(void)                         \
-    {                                                                                      \
-        if (tm_test_ncases < 512)                                                          \
-            tm_test_cases[tm_test_ncases++] = (struct tm_test_case){#name, name};          \
-    }                                                                                      \
+#define TM_TEST(name)                                                                              \
+    static void name(void);                                                                        \
+    __attribute__((constructor)) static void name##_register(void)                                 \
+    {                                                                                              \
+        if (tm_test_ncases < 512)                                                                  \
+            tm_test_cases[tm_test_ncases++] = (struct tm_test_case){#name, name};                  \
+    }                                                                                              \
     static void name(void)
 
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            tm_test_failed_checks++;                                                       \
-            fprintf(stderr, "  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);     \
-        }                                                                                  \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            tm_test_failed_checks++;                                                               \
+            fprintf(stderr, "  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);             \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_STR(got, want)                                                               \
-    do {                                                                                   \
-        const char *g_ = (got), *w_ = (want);                                              \
-        if (!g_ || strcmp(g_, w_) != 0) {                                                  \
-            tm_test_failed_checks++;                                                       \
-            fprintf(stderr, "  %s:%d: got \"%s\", want \"%s\"\n", __FILE__, __LINE__,      \
-                    g_ ? g_ : "(null)", w_);                                               \
-        }                                                                                  \
+#define CHECK_STR(got, want)                                                                       \
+    do {                                                                                           \
+        const char *g_ = (got), *w_ = (want);                                                      \
+        if (!g_ || strcmp(g_, w_) != 0) {                                                          \
+            tm_test_failed_checks++;                                                               \
+            fprintf(stderr, "  %s:%d: got \"%s\", want \"%s\"\n", __FILE__, __LINE__,              \
+                    g_ ? g_ : "(null)", w_);                                                       \
+        }                                                                                          \
     } while (0)
 
-#define TM_TEST_MAIN()                                                                     \
-    struct tm_test_case tm_test_cases[512];                                                \
-    int tm_test_ncases;                                                                    \
-    int tm_test_failed_checks;                                                             \
-    int main(int argc, char **argv)                                                        \
-    {                                                                                      \
-        int passed = 0, failed = 0;                                                        \
-        for (int i = 0; i < tm_test_ncases; i++) {                                         \
-            if (argc > 1 && !strstr(tm_test_cases[i].name, argv[1]))                       \
-                continue;                                                                  \
-            int before = tm_test_failed_checks;                                            \
-            tm_test_cases[i].fn();                                                         \
-            if (tm_test_failed_checks == before) {                                         \
-                passed++;                                                                  \
-            } else {                                                                       \
-                failed++;                                                                  \
-                fprintf(stderr, "FAIL %s\n", tm_test_cases[i].name);                       \
-            }                                                                              \
-        }                                                                                  \
-        printf("%s: %d passed, %d failed\n", argv[0], passed, failed);                     \
-        return failed ? 1 : 0;                                                             \
+#define TM_TEST_MAIN()                                                                             \
+    struct tm_test_case tm_test_cases[512];                                                        \
+    int tm_test_ncases;                                                                            \
+    int tm_test_failed_checks;                                                                     \
+    int main(int argc, char **argv)                                                                \
+    {                                                                                              \
+        int passed = 0, failed = 0;                                                                \
+        for (int i = 0; i < tm_test_ncases; i++) {                                                 \
+            if (argc > 1 && !strstr(tm_test_cases[i].name, argv[1])) continue;                     \
+            int before = tm_test_failed_checks;                                                    \
+            tm_test_cases[i].fn();                                                                 \
+            if (tm_test_failed_checks == before) {                                                 \
+                passed++;                                                                          \
+            } else {                                                                               \
+                failed++;                                                                          \
+                fprintf(stderr, "FAIL %s\n", tm_test_cases[i].name);                               \
+            }                                                                                      \
+        }                                                                                          \
+        printf("%s: %d passed, %d failed\n", argv[0], passed, failed);                             \
+        return failed ? 1 : 0;                                                                     \
     }
 
 #endif

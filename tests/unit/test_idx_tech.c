@@ -59,14 +59,12 @@ static int upsert(idx_db *db, idx_tech *t, idx_upsert_res *res)
 {
     tm_err err = {0};
     int code = idx_db_begin_write(db, &err);
-    if (code == TM_OK)
-        code = idx_tech_upsert(db, t, res, &err);
+    if (code == TM_OK) code = idx_tech_upsert(db, t, res, &err);
     if (code == TM_OK)
         code = idx_db_commit(db, &err);
     else
         idx_db_rollback(db);
-    if (code != TM_OK)
-        fprintf(stderr, "  upsert: %s\n", err.msg);
+    if (code != TM_OK) fprintf(stderr, "  upsert: %s\n", err.msg);
     return code;
 }
 
@@ -158,8 +156,8 @@ TM_TEST(an_institution_is_found_by_its_english_name_ignoring_case)
 {
     idx_db *db = fresh_db();
     tm_err err = {0};
-    idx_inst in = {.name = "고려대학교", .name_en = "Korea University",
-                   .kind = IDX_KIND_UNIVERSITY};
+    idx_inst in = {
+        .name = "고려대학교", .name_en = "Korea University", .kind = IDX_KIND_UNIVERSITY};
     int64_t id = 0, found = 0;
     int created = 0;
     idx_strv_push(&in.groups, "forum");
@@ -218,7 +216,8 @@ static void seed(idx_db *db)
         int field, trl, status;
         unsigned licence;
     } rows[] = {
-        {"S-1", "의료기기용 심박 센서", "고려대학교", IDX_FIELD_BIO_MEDICAL, 3, IDX_STATUS_AVAILABLE, 1},
+        {"S-1", "의료기기용 심박 센서", "고려대학교", IDX_FIELD_BIO_MEDICAL, 3,
+         IDX_STATUS_AVAILABLE, 1},
         {"S-2", "의료 영상 진단 AI 기술을 이용한 방법", "서울대학교", IDX_FIELD_ICT, 6,
          IDX_STATUS_AVAILABLE, 2},
         {"S-3", "리튬 batteries with graphene electrodes", "한양대학교", IDX_FIELD_ENERGY, 7,
@@ -244,12 +243,12 @@ TM_TEST(fts_search_finds_korean_by_parts_and_particles_and_english_by_stem)
 {
     idx_db *db = fresh_db();
     seed(db);
-    CHECK(search_total(db, "의료", NULL) == 2);      /* 의료기기용, 의료 영상 */
+    CHECK(search_total(db, "의료", NULL) == 2); /* 의료기기용, 의료 영상 */
     CHECK(search_total(db, "의료기기", NULL) == 1);
-    CHECK(search_total(db, "기술", NULL) == 1);      /* 기술을 */
-    CHECK(search_total(db, "battery", NULL) == 2);   /* batteries, battery */
+    CHECK(search_total(db, "기술", NULL) == 1);    /* 기술을 */
+    CHECK(search_total(db, "battery", NULL) == 2); /* batteries, battery */
     CHECK(search_total(db, "AI 진단", NULL) == 1);
-    CHECK(search_total(db, "특허", NULL) == 0);      /* withdrawn: not public */
+    CHECK(search_total(db, "특허", NULL) == 0); /* withdrawn: not public */
     CHECK(search_total(db, "battery -cooling", NULL) == 1);
     CHECK(search_total(db, "심박 OR graphene", NULL) == 2);
     CHECK(search_total(db, "title:batter*", NULL) == 2);
@@ -301,9 +300,9 @@ TM_TEST(hostile_queries_give_results_or_a_400_never_an_internal_error)
 {
     idx_db *db = fresh_db();
     seed(db);
-    static const char *const qs[] = {"\"unbalanced", "-", "NEAR(", "*", "^", "\x01\x02",
-                                     "\xff\xfe", "a\"b", "OR", "title:", ":", "-a -b",
-                                     "\"\"", "(((", "a AND", "col:umn", "'; DROP TABLE x"};
+    static const char *const qs[] = {
+        "\"unbalanced", "-", "NEAR(", "*",    "^",   "\x01\x02", "\xff\xfe", "a\"b",           "OR",
+        "title:",       ":", "-a -b", "\"\"", "(((", "a AND",    "col:umn",  "'; DROP TABLE x"};
     for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
         int64_t total = search_total(db, qs[i], NULL);
         CHECK(total >= 0 || total == -1 - TM_EINVAL);
