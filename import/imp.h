@@ -44,8 +44,8 @@ typedef struct imp_report {
 } imp_report;
 
 typedef struct imp_opts {
-    bool dry_run;             /* validate and count, then roll back */
-    int64_t institution_id;   /* 0, or force every record to this institution */
+    bool dry_run;           /* validate and count, then roll back */
+    int64_t institution_id; /* 0, or force every record to this institution */
 } imp_opts;
 
 /* Format from path's extension; TM_EINVAL (field "file") when unknown. */
