@@ -1,0 +1,14 @@
+/* api: the route handlers of /api/v1 and /healthz, and the static files. */
+#ifndef API_H
+#define API_H
+
+#include "srv_http.h"
+
+void api_healthz(srv_req *r);
+void api_tech_search(srv_req *r);
+void api_tech_get(srv_req *r);
+void api_inst_list(srv_req *r);
+/* Serves a file under r->web_root ("/" is index.html), never outside it. */
+void srv_static_serve(srv_req *r);
+
+#endif

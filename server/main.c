@@ -1,0 +1,425 @@
+/* techmart: the command line. Each subcommand parses its flags (each with a
+ * TECHMART_* environment twin where it configures the server), opens the
+ * database (created and migrated on first open) and reports errors once, as
+ * "techmart CMD: message" or, for records, "file:line: field: message". */
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/tm_alloc.h"
+#include "../import/imp.h"
+#include "../index/idx_db.h"
+#include "../index/idx_tech.h"
+#include "cli_demo.h"
+#include "srv_http.h"
+
+#define EXIT_USAGE 2
+
+static const char usage_main[] =
+    "usage: techmart COMMAND [options]\n"
+    "\n"
+    "A technology-transfer marketplace: a searchable catalogue of university patents.\n"
+    "\n"
+    "commands:\n"
+    "  serve     serve the API and web page over HTTP\n"
+    "  import    import technologies from .jsonl, .json or .csv files\n"
+    "  demo      load the bundled demo catalogue (3,027 technologies, 281 institutions)\n"
+    "  reindex   rebuild the full-text index\n"
+    "\n"
+    "`techmart COMMAND --help` describes each. Every command creates and migrates\n"
+    "the database on first open.\n";
+
+static const char usage_serve[] =
+    "usage: techmart serve [--db FILE] [--port N] [--bind ADDR] [--threads N]\n"
+    "                      [--web DIR] [--max-conns N] [--deadline-ms N] [--idle-timeout S]\n"
+    "\n"
+    "Serves the API (/api/v1/...), /healthz and the web page on http://ADDR:PORT.\n"
+    "\n"
+    "  --db FILE          database (TECHMART_DB; default techmart.db)\n"
+    "  --port N           TCP port, 0 for any free one (TECHMART_PORT; default 8080)\n"
+    "  --bind ADDR        address to listen on (TECHMART_BIND; default 127.0.0.1)\n"
+    "  --threads N        event loops (TECHMART_THREADS; default: number of cores)\n"
+    "  --web DIR          static files (TECHMART_WEB; default: web/ beside the binary's\n"
+    "                     build/ directory, else ./web)\n"
+    "  --max-conns N      open connections at most (TECHMART_MAX_CONNS; default 1024)\n"
+    "  --deadline-ms N    whole-request deadline (TECHMART_DEADLINE_MS; default 10000)\n"
+    "  --idle-timeout S   keep-alive idle timeout in seconds (TECHMART_IDLE_TIMEOUT; default 30)\n"
+    "\n"
+    "SIGINT or SIGTERM stops it cleanly. Access lines go to stdout, errors to stderr.\n";
+
+static const char usage_import[] =
+    "usage: techmart import [--db FILE] [--dry-run] PATH...\n"
+    "\n"
+    "Imports technologies. The format comes from each file's extension: .jsonl (one\n"
+    "record a line), .json (an array of records), .csv (a header row of field names;\n"
+    "lists separated by ';'). A record with the external_id (or, without one, the\n"
+    "institution and first patent number) of a stored technology updates it.\n"
+    "Bad records are reported as file:line: field: message and skipped; each file is\n"
+    "one transaction. Exit status 1 when any record was rejected.\n"
+    "\n"
+    "  --db FILE    database (TECHMART_DB; default techmart.db)\n"
+    "  --dry-run    check and count, store nothing\n";
+
+static const char usage_demo[] =
+    "usage: techmart demo [--db FILE]\n"
+    "\n"
+    "Loads the bundled demo catalogue: 281 institutions and 3,027 real Korean\n"
+    "university and research-institute patents (TRL and licence terms are\n"
+    "illustrative: no public source has them). Running it again changes nothing.\n"
+    "\n"
+    "  --db FILE    database (TECHMART_DB; default techmart.db)\n";
+
+static const char usage_reindex[] = "usage: techmart reindex [--db FILE]\n"
+                                    "\n"
+                                    "Rebuilds the full-text index from the stored technologies.\n"
+                                    "\n"
+                                    "  --db FILE    database (TECHMART_DB; default techmart.db)\n";
+
+static const char *env_or(const char *name, const char *dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : dflt;
+}
+
+/* A decimal integer in [min, max] from a flag or environment value. */
+static int parse_int(const char *cmd, const char *what, const char *s, int min, int max, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < min || v > max) {
+        fprintf(stderr, "techmart %s: %s: \"%s\" is not an integer from %d to %d\n", cmd, what, s,
+                min, max);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+/* Options common to every command: --db and --help. Returns 1 when handled. */
+enum {
+    OPT_DB = 1000,
+    OPT_PORT,
+    OPT_BIND,
+    OPT_THREADS,
+    OPT_WEB,
+    OPT_MAXCONN,
+    OPT_DEADLINE,
+    OPT_IDLE,
+    OPT_DRY,
+    OPT_HELP
+};
+
+static const struct option long_opts[] = {
+    {"db", required_argument, NULL, OPT_DB},
+    {"port", required_argument, NULL, OPT_PORT},
+    {"bind", required_argument, NULL, OPT_BIND},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"web", required_argument, NULL, OPT_WEB},
+    {"max-conns", required_argument, NULL, OPT_MAXCONN},
+    {"deadline-ms", required_argument, NULL, OPT_DEADLINE},
+    {"idle-timeout", required_argument, NULL, OPT_IDLE},
+    {"dry-run", no_argument, NULL, OPT_DRY},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+typedef struct cli_opts {
+    const char *db;
+    srv_conf srv;
+    int dry_run;
+    int help;
+} cli_opts;
+
+/* Parses argv for cmd, accepting only the options in allowed (a string of
+ * OPT_* codes as chars offset from OPT_DB). Returns 0, or EXIT_USAGE. */
+static int parse_opts(const char *cmd, int argc, char **argv, const char *usage, int allow_serve,
+                      int allow_dry, cli_opts *o)
+{
+    int c;
+    o->db = env_or("TECHMART_DB", "techmart.db");
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+        int ok = 0;
+        switch (c) {
+        case OPT_DB:
+            o->db = optarg;
+            ok = 1;
+            break;
+        case 'h':
+        case OPT_HELP:
+            o->help = 1;
+            ok = 1;
+            break;
+        case OPT_DRY:
+            o->dry_run = 1;
+            ok = allow_dry;
+            break;
+        case OPT_PORT:
+            ok = allow_serve && parse_int(cmd, "--port", optarg, 0, 65535, &o->srv.port) == 0;
+            if (allow_serve && !ok) return EXIT_USAGE;
+            break;
+        case OPT_BIND:
+            o->srv.bind = optarg;
+            ok = allow_serve;
+            break;
+        case OPT_THREADS:
+            ok = allow_serve && parse_int(cmd, "--threads", optarg, 1, 256, &o->srv.threads) == 0;
+            if (allow_serve && !ok) return EXIT_USAGE;
+            break;
+        case OPT_WEB:
+            o->srv.web_root = optarg;
+            ok = allow_serve;
+            break;
+        case OPT_MAXCONN:
+            ok = allow_serve &&
+                 parse_int(cmd, "--max-conns", optarg, 1, 1000000, &o->srv.max_conns) == 0;
+            if (allow_serve && !ok) return EXIT_USAGE;
+            break;
+        case OPT_DEADLINE:
+            ok = allow_serve &&
+                 parse_int(cmd, "--deadline-ms", optarg, 100, 3600000, &o->srv.deadline_ms) == 0;
+            if (allow_serve && !ok) return EXIT_USAGE;
+            break;
+        case OPT_IDLE:
+            ok = allow_serve &&
+                 parse_int(cmd, "--idle-timeout", optarg, 1, 86400, &o->srv.idle_s) == 0;
+            if (allow_serve && !ok) return EXIT_USAGE;
+            break;
+        default:
+            break;
+        }
+        if (!ok) {
+            fprintf(stderr, "techmart %s: unknown or misplaced option '%s'\n%s", cmd,
+                    argv[optind - 1], usage);
+            return EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
+/* Server flags default from the environment, then the command line wins. */
+static int serve_env(srv_conf *c)
+{
+    const struct {
+        const char *env;
+        const char *flag;
+        int min, max;
+        int *dst;
+    } ints[] = {
+        {"TECHMART_PORT", "TECHMART_PORT", 0, 65535, &c->port},
+        {"TECHMART_THREADS", "TECHMART_THREADS", 1, 256, &c->threads},
+        {"TECHMART_MAX_CONNS", "TECHMART_MAX_CONNS", 1, 1000000, &c->max_conns},
+        {"TECHMART_DEADLINE_MS", "TECHMART_DEADLINE_MS", 100, 3600000, &c->deadline_ms},
+        {"TECHMART_IDLE_TIMEOUT", "TECHMART_IDLE_TIMEOUT", 1, 86400, &c->idle_s},
+    };
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        const char *v = getenv(ints[i].env);
+        if (v && *v && parse_int("serve", ints[i].flag, v, ints[i].min, ints[i].max, ints[i].dst))
+            return -1;
+    }
+    c->bind = env_or("TECHMART_BIND", c->bind);
+    c->web_root = env_or("TECHMART_WEB", c->web_root);
+    return 0;
+}
+
+/* web/ beside the build/ directory holding the binary, when there is one. */
+static const char *default_web_root(void)
+{
+    static char path[PATH_MAX];
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        for (int up = 0; up < 3; up++) {
+            char *slash = strrchr(exe, '/');
+            if (!slash) break;
+            *slash = '\0';
+            int k = snprintf(path, sizeof path, "%s/web/index.html", exe);
+            if (k > 0 && (size_t)k < sizeof path && access(path, R_OK) == 0) {
+                path[k - (int)strlen("/index.html")] = '\0';
+                return path;
+            }
+        }
+    }
+    return "web";
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    cli_opts o = {0};
+    srv_conf_init(&o.srv);
+    o.srv.web_root = default_web_root();
+    if (serve_env(&o.srv)) return EXIT_USAGE;
+    int rc = parse_opts("serve", argc, argv, usage_serve, 1, 0, &o);
+    if (rc) return rc;
+    if (o.help) {
+        fputs(usage_serve, stdout);
+        return 0;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "techmart serve: unexpected argument '%s'\n", argv[optind]);
+        return EXIT_USAGE;
+    }
+    o.srv.db_path = o.db;
+    tm_err err = {0};
+    if (srv_run(&o.srv, &err) != TM_OK) {
+        fprintf(stderr, "techmart serve: %s%s%s\n", err.field, err.field[0] ? ": " : "", err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+static int open_db(const char *cmd, const char *path, idx_db **db)
+{
+    tm_err err = {0};
+    if (idx_db_open(path, db, &err) != TM_OK) {
+        fprintf(stderr, "techmart %s: %s\n", cmd, err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+    cli_opts o = {0};
+    int rc = parse_opts("import", argc, argv, usage_import, 0, 1, &o);
+    if (rc) return rc;
+    if (o.help) {
+        fputs(usage_import, stdout);
+        return 0;
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "techmart import: no file given\n%s", usage_import);
+        return EXIT_USAGE;
+    }
+    idx_db *db;
+    if (open_db("import", o.db, &db)) return 1;
+    int status = 0;
+    for (int i = optind; i < argc; i++) {
+        imp_report rep = {0};
+        tm_err err = {0};
+        imp_opts io = {.dry_run = o.dry_run != 0};
+        if (imp_file(db, argv[i], &io, &rep, &err) != TM_OK) {
+            fprintf(stderr, "%s: %s%s%s\n", argv[i], err.field[0] ? err.field : "",
+                    err.field[0] ? ": " : "", err.msg);
+            status = 1;
+        } else {
+            printf("%s%s: ", argv[i], o.dry_run ? " (dry run)" : "");
+            fflush(stdout);
+            imp_report_print(&rep, stdout);
+            if (rep.rejected) status = 1;
+        }
+        imp_report_free(&rep);
+    }
+    idx_db_close(db);
+    return status;
+}
+
+static int cmd_demo(int argc, char **argv)
+{
+    cli_opts o = {0};
+    int rc = parse_opts("demo", argc, argv, usage_demo, 0, 0, &o);
+    if (rc) return rc;
+    if (o.help) {
+        fputs(usage_demo, stdout);
+        return 0;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "techmart demo: unexpected argument '%s'\n", argv[optind]);
+        return EXIT_USAGE;
+    }
+    idx_db *db;
+    if (open_db("demo", o.db, &db)) return 1;
+    imp_report irep = {0}, trep = {0};
+    tm_err err = {0};
+    int status = 0;
+    if (cli_demo_load(db, &irep, &trep, &err) != TM_OK) {
+        fprintf(stderr, "techmart demo: %s\n", err.msg);
+        status = 1;
+    } else {
+        printf("institutions: ");
+        fflush(stdout);
+        imp_report_print(&irep, stdout);
+        printf("technologies: ");
+        fflush(stdout);
+        imp_report_print(&trep, stdout);
+        status = irep.rejected || trep.rejected;
+    }
+    imp_report_free(&irep);
+    imp_report_free(&trep);
+    idx_db_close(db);
+    return status;
+}
+
+static int cmd_reindex(int argc, char **argv)
+{
+    cli_opts o = {0};
+    int rc = parse_opts("reindex", argc, argv, usage_reindex, 0, 0, &o);
+    if (rc) return rc;
+    if (o.help) {
+        fputs(usage_reindex, stdout);
+        return 0;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "techmart reindex: unexpected argument '%s'\n", argv[optind]);
+        return EXIT_USAGE;
+    }
+    idx_db *db;
+    if (open_db("reindex", o.db, &db)) return 1;
+    tm_err err = {0};
+    int64_t n = 0;
+    int code = idx_db_begin_write(db, &err);
+    sqlite3_stmt *s = code == TM_OK ? idx_db_stmt(db, IDX_STMT_FTS_REBUILD, &err) : NULL;
+    if (s) {
+        int step = sqlite3_step(s);
+        code = step == SQLITE_DONE ? TM_OK : idx_db_fail(db, step, &err);
+        idx_db_stmt_done(s);
+    } else if (code == TM_OK) {
+        code = err.code;
+    }
+    if (code == TM_OK) code = idx_tech_count(db, &n, &err);
+    if (code == TM_OK)
+        code = idx_db_commit(db, &err);
+    else
+        idx_db_rollback(db);
+    idx_db_close(db);
+    if (code != TM_OK) {
+        fprintf(stderr, "techmart reindex: %s\n", err.msg);
+        return 1;
+    }
+    printf("reindexed %lld technologies\n", (long long)n);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (sodium_init() < 0) {
+        fprintf(stderr, "techmart: libsodium failed to initialise\n");
+        return 1;
+    }
+    json_set_alloc_funcs(tm_xmalloc, free);
+    if (argc < 2) {
+        fputs(usage_main, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        fputs(usage_main, stdout);
+        return 0;
+    }
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {
+        {"serve", cmd_serve}, {"import", cmd_import}, {"demo", cmd_demo}, {"reindex", cmd_reindex}};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (!strcmp(cmd, cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "techmart: unknown command '%s'\n\n%s", cmd, usage_main);
+    return EXIT_USAGE;
+}

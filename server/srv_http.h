@@ -1,0 +1,70 @@
+/* srv_http: the HTTP server: N event loops (one event_base + evhttp + SQLite
+ * connection each) accepting on SO_REUSEPORT sockets bound to one address,
+ * with techmart's own limits on top of evhttp's: a cap on open connections,
+ * an 8 KiB header limit, a body limit per route, a whole-request deadline and
+ * an idle timeout, so a slow or hostile client costs one connection and never
+ * blocks searches. One access line per request on stdout.
+ *
+ * Every handler is given an srv_req and must end by calling exactly one of
+ * the srv_reply_* functions. */
+#ifndef SRV_HTTP_H
+#define SRV_HTTP_H
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/tm_err.h"
+#include "../index/idx_db.h"
+#include "../index/idx_search.h"
+
+typedef struct srv_conf {
+    const char *db_path;
+    const char *bind;     /* "127.0.0.1" */
+    int port;             /* 0: any free port (printed on start) */
+    int threads;          /* event loops */
+    const char *web_root; /* directory of static files */
+    int max_conns;        /* open connections across all loops */
+    size_t max_header;    /* bytes of request line + headers */
+    int deadline_ms;      /* whole request, from first byte to last */
+    int idle_s;           /* keep-alive idle timeout */
+} srv_conf;
+
+/* Defaults (and their TECHMART_* environment twins applied by the CLI). */
+void srv_conf_init(srv_conf *c);
+
+/* Opens the database (migrating it), builds the search engine, binds and
+ * serves until SIGINT or SIGTERM, then stops accepting, lets in-flight
+ * requests finish (bounded), checkpoints the WAL and returns TM_OK. Prints
+ * "techmart: listening on http://ADDR:PORT" on stderr once bound. */
+int srv_run(const srv_conf *conf, tm_err *err) TM_MUST_CHECK;
+
+/* One request as a handler sees it. */
+typedef struct srv_req {
+    struct evhttp_request *ev;
+    idx_db *db;         /* this loop's connection */
+    idx_engine *engine; /* shared search engine */
+    const char *web_root;
+    const char *path;       /* decoded path, no query */
+    struct evkeyvalq query; /* decoded query parameters */
+    const char *param;      /* the {id} part of a route pattern, or NULL */
+    int status;             /* set by srv_reply_*: for the access log */
+    size_t bytes;
+} srv_req;
+
+/* Sends body (reference stolen) as application/json with status. */
+void srv_reply_json(srv_req *r, int status, json_t *body);
+/* Sends {"error": {"code","message","field"}} with the status of err->code
+ * (one table: EINVAL 400, EAUTH 401, EFORBID 403, ENOTFOUND 404, ECONFLICT
+ * 409, ESTALE 412, ETOOBIG 413, EBUSY 503, EINTERNAL 500, logged). */
+void srv_reply_error(srv_req *r, const tm_err *err);
+void srv_reply_errorf(srv_req *r, tm_code code, const char *field, const char *fmt, ...)
+    TM_PRINTF(4, 5);
+/* Sends data[0..len) with the given content type. */
+void srv_reply_bytes(srv_req *r, int status, const char *type, const void *data, size_t len);
+/* HTTP status for a code. */
+int srv_status_of(tm_code code);
+
+#endif

@@ -1,0 +1,56 @@
+#include "srv_route.h"
+
+#include <event2/http.h>
+#include <string.h>
+
+#include "api.h"
+
+/* Every route of the server. A new route needs a row here (and, from issue
+ * 3 on, a row in the authorization matrix test). */
+const srv_route srv_routes[] = {
+    {EVHTTP_REQ_GET, "/healthz", api_healthz, 0},
+    {EVHTTP_REQ_GET, "/api/v1/technologies", api_tech_search, 0},
+    {EVHTTP_REQ_GET, "/api/v1/technologies/{id}", api_tech_get, 0},
+    {EVHTTP_REQ_GET, "/api/v1/institutions", api_inst_list, 0},
+};
+const size_t srv_nroutes = sizeof srv_routes / sizeof srv_routes[0];
+
+/* Matches path against pattern; a trailing "{id}" takes one segment. */
+static bool route_match(const char *pattern, const char *path, const char **param)
+{
+    const char *brace = strchr(pattern, '{');
+    *param = NULL;
+    if (!brace) return strcmp(pattern, path) == 0;
+    size_t prefix = (size_t)(brace - pattern);
+    if (strncmp(pattern, path, prefix) != 0) return false;
+    const char *seg = path + prefix;
+    if (!*seg || strchr(seg, '/')) return false;
+    *param = seg;
+    return true;
+}
+
+const srv_route *srv_route_find(int method, const char *path, const char **param,
+                                bool *other_method)
+{
+    *other_method = false;
+    *param = NULL;
+    int want = method == EVHTTP_REQ_HEAD ? EVHTTP_REQ_GET : method;
+    for (size_t i = 0; i < srv_nroutes; i++) {
+        const char *p;
+        if (!route_match(srv_routes[i].pattern, path, &p)) continue;
+        if (srv_routes[i].method == want) {
+            *param = p;
+            return &srv_routes[i];
+        }
+        *other_method = true;
+    }
+    return NULL;
+}
+
+size_t srv_route_max_body(void)
+{
+    size_t max = 0;
+    for (size_t i = 0; i < srv_nroutes; i++)
+        if (srv_routes[i].max_body > max) max = srv_routes[i].max_body;
+    return max;
+}

@@ -1,0 +1,101 @@
+"""A tiny test harness for the API and CLI tests (Python 3 stdlib only).
+
+    from harness import test, run_all, check, get, get_json
+    @test
+    def search_answers_200():
+        st, h, j = get_json("/api/v1/technologies")
+        check(st == 200, f"status {st}")
+    run_all()
+
+run_all() runs every registered test in order (only those whose name
+contains argv[1], if given), prints one "FAIL name: reason" line per
+failure, ends with "N passed, N failed" and exits 1 on failure. A test
+fails by raising: check() raises AssertionError with its reason; any other
+exception is a failure too. TECHMART_URL is the server's base URL (set by
+tests/api/run.py, with TECHMART_BIN, TECHMART_DB and TECHMART_ROOT)."""
+import json
+import os
+import sys
+import traceback
+import urllib.error
+import urllib.parse
+import urllib.request
+
+URL = os.environ.get("TECHMART_URL", "http://127.0.0.1:8080").rstrip("/")
+ROOT = os.environ.get("TECHMART_ROOT") or os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_tests = []
+
+
+def test(fn):
+    """Registers fn as a test; returns it unchanged."""
+    _tests.append(fn)
+    return fn
+
+
+def check(cond, reason="check failed"):
+    """Fails the running test with reason unless cond holds."""
+    if not cond:
+        raise AssertionError(reason)
+
+
+def host_port():
+    """(host, port) of the server, for raw-socket tests."""
+    u = urllib.parse.urlsplit(URL)
+    return u.hostname, u.port or 80
+
+
+def env_int(name, default):
+    """An integer setting the runner may export beside the server's flag."""
+    v = os.environ.get(name)
+    return int(v) if v else default
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def get(path, headers=None, method="GET", data=None, timeout=30):
+    """(status, headers dict with lower-case names, body bytes)."""
+    req = urllib.request.Request(URL + path, headers=headers or {}, method=method, data=data)
+    try:
+        with _opener.open(req, timeout=timeout) as r:
+            return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
+
+
+def get_json(path, **kw):
+    """Like get(), with the body parsed as JSON (None if it is not JSON)."""
+    st, h, b = get(path, **kw)
+    try:
+        return st, h, json.loads(b)
+    except ValueError:
+        return st, h, None
+
+
+def run_all():
+    only = sys.argv[1] if len(sys.argv) > 1 else None
+    passed = failed = 0
+    for fn in _tests:
+        if only and only not in fn.__name__:
+            continue
+        try:
+            fn()
+            passed += 1
+        except AssertionError as e:
+            failed += 1
+            where = traceback.extract_tb(e.__traceback__)[-1]
+            print(f"FAIL {fn.__name__}: {e} (line {where.lineno})", flush=True)
+        except Exception as e:  # noqa: BLE001 - a test's failure is any exception
+            failed += 1
+            where = traceback.extract_tb(e.__traceback__)[-1]
+            print(f"FAIL {fn.__name__}: {type(e).__name__}: {e} (line {where.lineno})",
+                  flush=True)
+    name = os.path.basename(sys.argv[0])
+    print(f"{name}: {passed} passed, {failed} failed", flush=True)
+    sys.exit(1 if failed else 0)
