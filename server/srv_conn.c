@@ -4,6 +4,8 @@
 #include <event2/buffer.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -191,6 +193,12 @@ static void conn_attach(srv_conn *c)
     }
     c->evcon = arg;
     evhttp_connection_set_closecb(c->evcon, conn_closed, c);
+    /* A reply larger than one segment would otherwise wait for the client's
+     * delayed ACK (Nagle): ~40 ms on a keep-alive connection. */
+    int one = 1;
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    if (fd >= 0)
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* best effort */
     /* table_del() in conn_free() tolerates a connection not in the table. */
     if (!c->over_cap && !table_add(c->lp, c)) {
         tm_log_error("connection table full");
