@@ -265,6 +265,49 @@ static idx_qnode *node_unwrap(idx_qnode *nd)
     return kid;
 }
 
+bool idx_query_relax(idx_query *q)
+{
+    idx_qnode *root = q ? q->root : NULL;
+    size_t npos = 0;
+    if (!root || root->kind != IDX_Q_AND)
+        return false;
+    for (size_t i = 0; i < root->nkids; i++)
+        if (root->kids[i]->kind != IDX_Q_NOT)
+            npos++;
+    if (npos < 2)
+        return false;
+    /* Positive kids (terms, or ORs of terms) become one flat OR of terms. */
+    idx_qnode *or = tm_xcalloc(1, sizeof *or);
+    or->kind = IDX_Q_OR;
+    size_t keep = 0;
+    for (size_t i = 0; i < root->nkids; i++) {
+        idx_qnode *kid = root->kids[i];
+        if (kid->kind == IDX_Q_NOT) {
+            root->kids[keep++] = kid;
+            continue;
+        }
+        size_t add = kid->kind == IDX_Q_OR ? kid->nkids : 1;
+        or->kids = tm_xreallocarray(or->kids, or->nkids + add, sizeof *or->kids);
+        if (kid->kind == IDX_Q_OR) {
+            for (size_t k = 0; k < kid->nkids; k++)
+                or->kids[or->nkids++] = kid->kids[k];
+            kid->nkids = 0;
+            node_free(kid);
+        } else {
+            or->kids[or->nkids++] = kid;
+        }
+    }
+    if (keep == 0) {
+        free(root->kids);
+        free(root);
+        q->root = or;
+    } else {
+        root->kids[keep++] = or;
+        root->nkids = keep;
+    }
+    return true;
+}
+
 void idx_query_free(idx_query *q)
 {
     if (!q) return;

@@ -63,6 +63,11 @@ int idx_query_tokenize(idx_query *q, idx_tok *tok, tm_err *err) TM_MUST_CHECK;
 /* Appends the FTS5 MATCH expression of q (root not NULL) to out. */
 void idx_query_to_fts(const idx_query *q, tm_buf *out);
 
+/* Loosens a conjunction of two or more positive terms into their
+ * disjunction (exclusions stay), for a search whose strict form finds
+ * too little. Returns true when q changed; q stays valid either way. */
+bool idx_query_relax(idx_query *q);
+
 void idx_query_free(idx_query *q);
 
 #endif

@@ -257,6 +257,27 @@ static int check_req(const idx_search_req *req, tm_err *err)
     return TM_OK;
 }
 
+/* Answers req (sort resolved) for q from the engine when it is current,
+ * else from FTS5. */
+static int search_once(idx_db *db, idx_engine *engine, const idx_query *q, const idx_search_req *r,
+                       idx_search_res *res, tm_err *err)
+{
+    idx_mem *m = NULL;
+    int code;
+    if (engine) {
+        int64_t gen = 0;
+        if ((code = idx_db_catalogue_gen(db, &gen, err)) != TM_OK) return code;
+        m = idx_engine_acquire(engine, gen);
+    }
+    if (m) {
+        code = idx_mem_search(m, q, r, res, err);
+        idx_engine_release(engine, m);
+        res->engine = 1;
+        return code;
+    }
+    return idx_search_fts(db, q, r, res, err);
+}
+
 int idx_search(idx_db *db, idx_engine *engine, const idx_search_req *req, idx_search_res *res,
                tm_err *err)
 {
@@ -276,21 +297,19 @@ int idx_search(idx_db *db, idx_engine *engine, const idx_search_req *req, idx_se
     bool match = q && q->root;
     if (r.sort < 0 || (r.sort == IDX_SORT_RELEVANCE && !match))
         r.sort = match ? IDX_SORT_RELEVANCE : IDX_SORT_NEWEST;
-
-    idx_mem *m = NULL;
-    if (engine) {
-        int64_t gen = 0;
-        if ((code = idx_db_catalogue_gen(db, &gen, err)) != TM_OK) goto fail;
-        m = idx_engine_acquire(engine, gen);
+    if ((code = search_once(db, engine, q, &r, res, err)) != TM_OK) goto fail;
+    if (res->total < IDX_RELAX_BELOW && idx_query_relax(q)) {
+        idx_search_res loose = {0};
+        if ((code = search_once(db, engine, q, &r, &loose, err)) != TM_OK) goto fail;
+        if (loose.total > res->total) {
+            loose.relaxed = true;
+            loose.strict_total = res->total;
+            idx_search_res_free(res);
+            *res = loose;
+        } else {
+            idx_search_res_free(&loose);
+        }
     }
-    if (m) {
-        code = idx_mem_search(m, q, &r, res, err);
-        idx_engine_release(engine, m);
-        res->engine = 1;
-    } else {
-        code = idx_search_fts(db, q, &r, res, err);
-    }
-    if (code != TM_OK) goto fail;
     res->query = q;
     return TM_OK;
 fail:

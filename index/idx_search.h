@@ -10,6 +10,7 @@
 #ifndef IDX_SEARCH_H
 #define IDX_SEARCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,10 @@
 #include "idx_query.h"
 
 #define IDX_PER_PAGE_MAX 100
+/* A query of several words that all match fewer technologies than this
+ * is answered with the technologies matching any of them (best first, so
+ * those with all the words lead), and the result says it was relaxed. */
+#define IDX_RELAX_BELOW 10
 /* Deepest result a client may page to: page * per_page <= this. */
 #define IDX_RESULT_WINDOW 10000
 
@@ -69,9 +74,11 @@ typedef struct idx_search_res {
     int64_t total;
     idx_hit *hits; /* the requested page, best first */
     size_t nhits;
-    idx_facets facets; /* over every match, not just the page */
-    idx_query *query;  /* parsed and tokenized query for snippets; NULL if blank */
-    int engine;        /* 1: in-memory engine, 0: FTS5 path (for tests and metrics) */
+    idx_facets facets;    /* over every match, not just the page */
+    idx_query *query;     /* parsed and tokenized query for snippets; NULL if blank */
+    int engine;           /* 1: in-memory engine, 0: FTS5 path (for tests and metrics) */
+    bool relaxed;         /* the words were too strict together: any of them matched */
+    int64_t strict_total; /* matches of all the words, when relaxed */
 } idx_search_res;
 
 void idx_search_res_free(idx_search_res *res);

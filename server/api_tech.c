@@ -92,13 +92,15 @@ static int search_item(srv_req *r, const idx_search_res *res, const idx_hit *hit
     if (code != TM_OK) return code;
     tm_buf kw = {0};
     for (size_t i = 0; i < t.keywords.n; i++) {
-        if (i)
-            tm_buf_puts(&kw, ", ");
+        if (i) tm_buf_puts(&kw, ", ");
         tm_buf_puts(&kw, t.keywords.v[i]);
     }
     /* Summary first: it reads best; the others when the hits are there. */
-    tm_str cols[] = {tm_str_from(t.summary), tm_str_from(t.description), tm_str_from(t.title),
-                     tm_str_from(t.title_en), {kw.p, kw.len}};
+    tm_str cols[] = {tm_str_from(t.summary),
+                     tm_str_from(t.description),
+                     tm_str_from(t.title),
+                     tm_str_from(t.title_en),
+                     {kw.p, kw.len}};
     tm_buf_reset(snip);
     int rc = idx_snip_html(r->db->tok, res->query, cols, sizeof cols / sizeof cols[0], snip);
     tm_buf_free(&kw);
@@ -137,6 +139,8 @@ void api_tech_search(srv_req *r)
     json_object_set_new(body, "per_page", json_integer(req.per_page));
     json_object_set_new(body, "items", items);
     items = NULL;
+    json_object_set_new(body, "relaxed", json_boolean(res.relaxed));
+    if (res.relaxed) json_object_set_new(body, "strict_total", json_integer(res.strict_total));
     json_object_set_new(body, "facets", facets_json(&res.facets));
     idx_search_res_free(&res);
     tm_buf_free(&snip);

@@ -134,6 +134,15 @@ def query_syntax_phrase_or_exclusion_prefix_and_fields():
 
 
 @test
+def words_that_match_nothing_together_fall_back_to_any_of_them():
+    strict = search(q="센서")
+    assert strict["relaxed"] is False
+    j = search(q="센서 qqzzxxnotaword")
+    assert j["relaxed"] is True and j["strict_total"] == 0, j.get("relaxed")
+    assert j["total"] == strict["total"]
+
+
+@test
 def hostile_queries_give_results_or_a_400_never_a_500():
     hostile = ['"unbalanced', "-", "NEAR(", "*", "^", "\x01\x02ab", "a\tb", "OR", "title:",
                '""', "((( a", "a AND", "-a -b", "x" * 10240, "%", "'; DROP TABLE technology; --",

@@ -256,6 +256,36 @@ TM_TEST(fts_search_finds_korean_by_parts_and_particles_and_english_by_stem)
     drop_db(db);
 }
 
+TM_TEST(words_that_match_too_little_together_are_relaxed_to_any_of_them)
+{
+    idx_db *db = fresh_db();
+    seed(db);
+    idx_search_req req;
+    idx_search_res res = {0};
+    tm_err err = {0};
+    idx_search_req_init(&req);
+    req.q = "심박 graphene -cooling";
+    req.qlen = strlen(req.q);
+    CHECK(idx_search(db, NULL, &req, &res, &err) == TM_OK);
+    CHECK(res.relaxed && res.strict_total == 0 && res.total == 2);
+    idx_search_res_free(&res);
+    /* one word, or a phrase, is never loosened */
+    req.q = "\"심박 graphene\"";
+    req.qlen = strlen(req.q);
+    CHECK(idx_search(db, NULL, &req, &res, &err) == TM_OK);
+    CHECK(!res.relaxed && res.total == 0);
+    idx_search_res_free(&res);
+    /* exclusions still hold when relaxed */
+    req.q = "battery 심박 -cooling";
+    req.qlen = strlen(req.q);
+    CHECK(idx_search(db, NULL, &req, &res, &err) == TM_OK);
+    CHECK(res.relaxed && res.total == 2);
+    for (size_t i = 0; i < res.nhits; i++)
+        CHECK(res.hits[i].id != 5);
+    idx_search_res_free(&res);
+    drop_db(db);
+}
+
 TM_TEST(fts_search_filters_and_counts_facets_over_all_matches)
 {
     idx_db *db = fresh_db();
