@@ -292,6 +292,32 @@ static void snip_trim_to_spaces(tm_str col, size_t *bs, size_t *be, size_t first
     }
 }
 
+/* True when every query token is Hangul syllables only: those appear in
+ * the text byte for byte (the tokenizer neither folds nor stems them), so
+ * a column that does not contain any of them has no hit. */
+static bool snip_terms_verbatim(const snip_terms *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        const unsigned char *p = (const unsigned char *)t->v[i].p;
+        size_t n = t->v[i].len, k = 0;
+        while (k < n) {
+            uint32_t cp;
+            size_t len = tm_utf8_decode(p + k, n - k, &cp);
+            if (!len || cp < 0xAC00 || cp > 0xD7A3) return false;
+            k += len;
+        }
+    }
+    return true;
+}
+
+static bool snip_may_hit(const snip_terms *t, bool verbatim, tm_str col)
+{
+    if (!verbatim) return true;
+    for (size_t i = 0; i < t->n; i++)
+        if (memmem(col.p, col.len, t->v[i].p, t->v[i].len)) return true;
+    return false;
+}
+
 /* Tokenizes one column into h (emptied first). */
 static int snip_scan(idx_tok *tok, const snip_terms *terms, tm_str col, snip_hits *h)
 {
@@ -307,17 +333,28 @@ static int snip_scan(idx_tok *tok, const snip_terms *terms, tm_str col, snip_hit
 int idx_snip_html(idx_tok *tok, const idx_query *q, const tm_str *cols, size_t ncols, tm_buf *out)
 {
     snip_terms terms = {0};
-    snip_hits hits = {0};
+    snip_hits hits = {0}, scratch = {0};
     snip_best best = {0};
     size_t col = ncols, nchars, ws, we, bs, be;
     int rc = SQLITE_OK;
     tm_str c;
 
     if (q) snip_terms_add_node(&terms, q->root);
+    bool verbatim = snip_terms_verbatim(&terms);
+    /* The best column's hits stay in hits; the others are scanned into
+     * scratch, and the two swap when a column takes the lead. */
     for (size_t i = 0; rc == SQLITE_OK && i < ncols && terms.n > 0; i++) {
-        if ((rc = snip_scan(tok, &terms, cols[i], &hits)) != SQLITE_OK) goto done;
-        (void)snip_char_positions(cols[i].p, cols[i].len, &hits);
-        snip_best_window(&hits, i, &best);
+        if (!snip_may_hit(&terms, verbatim, cols[i])) continue;
+        if ((rc = snip_scan(tok, &terms, cols[i], &scratch)) != SQLITE_OK) goto done;
+        (void)snip_char_positions(cols[i].p, cols[i].len, &scratch);
+        bool led = best.found;
+        size_t led_col = best.col;
+        snip_best_window(&scratch, i, &best);
+        if (best.found && (!led || best.col != led_col)) {
+            snip_hits t = hits;
+            hits = scratch;
+            scratch = t;
+        }
     }
     if (best.found) {
         col = best.col;
@@ -328,12 +365,8 @@ int idx_snip_html(idx_tok *tok, const idx_query *q, const tm_str *cols, size_t n
     if (col == ncols) goto done; /* nothing to show */
     c = cols[col];
 
-    /* Recompute the chosen column's hits (another column may have been
-     * scanned since) and place the window. */
-    if ((rc = snip_scan(tok, &terms, c, &hits)) != SQLITE_OK) goto done;
+    if (!best.found) hits.n = 0; /* no hit: the column's start, unmarked */
     nchars = snip_char_positions(c.p, c.len, &hits);
-    if (best.found && best.last >= hits.n)
-        best.found = false; /* cannot happen: the same text gives the same hits */
     if (best.found) {
         size_t cs = hits.v[best.first].cs;
         size_t span = hits.v[best.last].ce - cs;
@@ -356,6 +389,7 @@ int idx_snip_html(idx_tok *tok, const idx_query *q, const tm_str *cols, size_t n
     snip_render(out, c, bs, be, &hits);
 done:
     free(hits.v);
+    free(scratch.v);
     free(terms.v);
     return rc;
 }
