@@ -292,40 +292,88 @@ static void snip_trim_to_spaces(tm_str col, size_t *bs, size_t *be, size_t first
     }
 }
 
-/* True when every query token is Hangul syllables only: those appear in
- * the text byte for byte (the tokenizer neither folds nor stems them), so
- * a column that does not contain any of them has no hit. */
-static bool snip_terms_verbatim(const snip_terms *t)
+/* How the query's tokens can be found without the tokenizer. Hangul
+ * syllables appear in the text byte for byte (neither folded nor stemmed),
+ * so with only Hangul tokens a column that contains none of them has no
+ * hit (SNIP_VERBATIM); and when every token is a bigram (two syllables),
+ * each place the text holds those bytes is exactly such a token, since
+ * the tokenizer emits every adjacent pair of a syllable run (SNIP_BIGRAMS). */
+enum { SNIP_TOKENIZE, SNIP_VERBATIM, SNIP_BIGRAMS };
+
+static int snip_terms_kind(const snip_terms *t)
 {
+    int kind = SNIP_BIGRAMS;
     for (size_t i = 0; i < t->n; i++) {
         const unsigned char *p = (const unsigned char *)t->v[i].p;
-        size_t n = t->v[i].len, k = 0;
+        size_t n = t->v[i].len, k = 0, chars = 0;
         while (k < n) {
             uint32_t cp;
             size_t len = tm_utf8_decode(p + k, n - k, &cp);
-            if (!len || cp < 0xAC00 || cp > 0xD7A3) return false;
+            if (!len || cp < 0xAC00 || cp > 0xD7A3) return SNIP_TOKENIZE;
             k += len;
+            chars++;
         }
+        if (chars != 2) kind = SNIP_VERBATIM;
     }
-    return true;
+    return kind;
 }
 
-static bool snip_may_hit(const snip_terms *t, bool verbatim, tm_str col)
+static bool snip_may_hit(const snip_terms *t, int kind, tm_str col)
 {
-    if (!verbatim) return true;
+    if (!col.p || col.len == 0) return false;
+    if (kind == SNIP_TOKENIZE) return true;
     for (size_t i = 0; i < t->n; i++)
         if (memmem(col.p, col.len, t->v[i].p, t->v[i].len)) return true;
     return false;
 }
 
+static int snip_cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The hits of a column for SNIP_BIGRAMS terms, found with memmem and fed
+ * in text order to the same merging as tokenizer hits. */
+static int snip_scan_bigrams(const snip_terms *terms, tm_str col, snip_hits *h)
+{
+    snip_ctx ctx = {terms, h};
+    size_t *at = NULL, n = 0, cap = 0;
+    int rc = SQLITE_OK;
+
+    for (size_t i = 0; i < terms->n; i++) {
+        const char *p = col.p, *end = col.p + col.len, *hit;
+        while (n < SNIP_MAX_HITS && p < end &&
+               (hit = memmem(p, (size_t)(end - p), terms->v[i].p, terms->v[i].len))) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 32;
+                size_t *v = realloc(at, cap * sizeof *v);
+                if (!v) {
+                    free(at);
+                    return SQLITE_NOMEM;
+                }
+                at = v;
+            }
+            at[n++] = (size_t)(hit - col.p);
+            p = hit + 3; /* the next syllable: bigrams overlap */
+        }
+    }
+    qsort(at, n, sizeof *at, snip_cmp_size);
+    for (size_t k = 0; rc == SQLITE_OK && k < n; k++)
+        rc = snip_on_token(&ctx, col.p + at[k], 6, (int)at[k], (int)at[k] + 6);
+    free(at);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 /* Tokenizes one column into h (emptied first). */
-static int snip_scan(idx_tok *tok, const snip_terms *terms, tm_str col, snip_hits *h)
+static int snip_scan(idx_tok *tok, const snip_terms *terms, int kind, tm_str col, snip_hits *h)
 {
     snip_ctx ctx = {terms, h};
     int rc;
 
     h->n = 0;
     if (terms->n == 0 || col.len == 0) return SQLITE_OK;
+    if (kind == SNIP_BIGRAMS && col.len <= INT32_MAX) return snip_scan_bigrams(terms, col, h);
     rc = idx_tok_run(tok, 0, col.p, col.len, snip_on_token, &ctx);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
@@ -340,12 +388,12 @@ int idx_snip_html(idx_tok *tok, const idx_query *q, const tm_str *cols, size_t n
     tm_str c;
 
     if (q) snip_terms_add_node(&terms, q->root);
-    bool verbatim = snip_terms_verbatim(&terms);
+    int kind = snip_terms_kind(&terms);
     /* The best column's hits stay in hits; the others are scanned into
      * scratch, and the two swap when a column takes the lead. */
     for (size_t i = 0; rc == SQLITE_OK && i < ncols && terms.n > 0; i++) {
-        if (!snip_may_hit(&terms, verbatim, cols[i])) continue;
-        if ((rc = snip_scan(tok, &terms, cols[i], &scratch)) != SQLITE_OK) goto done;
+        if (!snip_may_hit(&terms, kind, cols[i])) continue;
+        if ((rc = snip_scan(tok, &terms, kind, cols[i], &scratch)) != SQLITE_OK) goto done;
         (void)snip_char_positions(cols[i].p, cols[i].len, &scratch);
         bool led = best.found;
         size_t led_col = best.col;

@@ -3,8 +3,10 @@
 #include <event2/buffer.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../common/tm_buf.h"
 #include "../common/tm_log.h"
 #include "../common/tm_utf8.h"
 #include "srv_conn.h"
@@ -103,16 +105,30 @@ void srv_reply_send(srv_req *r, int status, const char *type)
     evhttp_send_reply(r->ev, status, NULL, NULL);
 }
 
-static int dump_to_evbuffer(const char *buf, size_t size, void *data)
+/* Jansson calls back once per token; gathering them in a tm_buf and handing
+ * evbuffer one block costs far less than an evbuffer_add per token. */
+static int dump_to_buf(const char *buf, size_t size, void *data)
 {
-    return evbuffer_add(data, buf, size);
+    tm_buf_append(data, buf, size);
+    return 0;
+}
+
+static void free_buf(const void *data, size_t len, void *arg)
+{
+    (void)len;
+    (void)arg;
+    free((void *)data);
 }
 
 void srv_reply_json(srv_req *r, int status, json_t *body)
 {
     struct evbuffer *out = evhttp_request_get_output_buffer(r->ev);
+    tm_buf text = {0};
     (void)evbuffer_drain(out, evbuffer_get_length(out));
-    if (!body || json_dump_callback(body, dump_to_evbuffer, out, JSON_COMPACT) != 0) {
+    if (body && json_dump_callback(body, dump_to_buf, &text, JSON_COMPACT) == 0 && text.len &&
+        evbuffer_add_reference(out, text.p, text.len, free_buf, NULL) == 0) {
+        text.p = NULL; /* evbuffer owns it now */
+    } else {
         tm_log_error("%s %s: the reply could not be encoded as JSON",
                      srv_method_name(evhttp_request_get_command(r->ev)), r->path ? r->path : "?");
         (void)evbuffer_drain(out, evbuffer_get_length(out));
@@ -121,6 +137,7 @@ void srv_reply_json(srv_req *r, int status, json_t *body)
         (void)evbuffer_add(out, fallback, sizeof fallback - 1);
         status = 500;
     }
+    tm_buf_free(&text);
     json_decref(body);
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
     if (!evhttp_find_header(h, "Cache-Control")) header_set(h, "Cache-Control", "no-store");
