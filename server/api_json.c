@@ -21,58 +21,76 @@ static json_t *strv_json(const idx_strv *v)
     return a;
 }
 
-static json_t *licence_json(unsigned mask)
+static void jw_strv(srv_jw *w, const char *key, const idx_strv *v)
 {
-    json_t *a = json_array();
+    srv_jw_key(w, key);
+    srv_jw_arr(w);
+    for (size_t i = 0; i < v->n; i++)
+        srv_jw_str(w, v->v[i]);
+    srv_jw_arr_end(w);
+}
+
+static void jw_member(srv_jw *w, const char *key, const char *value)
+{
+    srv_jw_key(w, key);
+    srv_jw_str(w, value);
+}
+
+void api_jw_tech_brief(srv_jw *w, const idx_tech *t)
+{
+    srv_jw_key(w, "id");
+    srv_jw_int(w, t->id);
+    jw_member(w, "external_id", t->external_id);
+    jw_member(w, "title", t->title);
+    jw_member(w, "title_en", t->title_en);
+    jw_member(w, "institution", t->institution);
+    srv_jw_key(w, "institution_id");
+    srv_jw_int(w, t->institution_id);
+    jw_member(w, "field", idx_field_name(t->field));
+    srv_jw_key(w, "trl");
+    if (t->trl)
+        srv_jw_int(w, t->trl);
+    else
+        srv_jw_null(w);
+    jw_member(w, "status", idx_status_name(t->status));
+    srv_jw_key(w, "licence");
+    srv_jw_arr(w);
     for (int l = 0; l < IDX_LICENCE__COUNT; l++)
-        if (mask & (1u << l)) json_array_append_new(a, json_string(idx_licence_name(l)));
-    return a;
+        if (t->licence & (1u << l)) srv_jw_str(w, idx_licence_name(l));
+    srv_jw_arr_end(w);
 }
 
-json_t *api_json_tech_brief(const idx_tech *t)
+void api_jw_tech(srv_jw *w, const idx_tech *t)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(t->id));
-    json_object_set_new(o, "external_id", str_or_null(t->external_id));
-    json_object_set_new(o, "title", str_or_null(t->title));
-    json_object_set_new(o, "title_en", str_or_null(t->title_en));
-    json_object_set_new(o, "institution", str_or_null(t->institution));
-    json_object_set_new(o, "institution_id", json_integer(t->institution_id));
-    json_object_set_new(o, "field", str_or_null(idx_field_name(t->field)));
-    json_object_set_new(o, "trl", t->trl ? json_integer(t->trl) : json_null());
-    json_object_set_new(o, "status", str_or_null(idx_status_name(t->status)));
-    json_object_set_new(o, "licence", licence_json(t->licence));
-    return o;
-}
-
-json_t *api_json_tech(const idx_tech *t)
-{
-    json_t *o = api_json_tech_brief(t);
-    json_object_set_new(o, "summary", str_or_null(t->summary));
-    json_object_set_new(o, "description", str_or_null(t->description));
-    json_object_set_new(o, "keywords", strv_json(&t->keywords));
-    json_object_set_new(o, "ipc", strv_json(&t->ipc));
-    json_object_set_new(o, "asking", str_or_null(t->asking));
-    json_object_set_new(o, "inventors", strv_json(&t->inventors));
-    json_object_set_new(o, "contact", str_or_null(t->contact));
-    json_t *pats = json_array();
+    srv_jw_obj(w);
+    api_jw_tech_brief(w, t);
+    jw_member(w, "summary", t->summary);
+    jw_member(w, "description", t->description);
+    jw_strv(w, "keywords", &t->keywords);
+    jw_strv(w, "ipc", &t->ipc);
+    jw_member(w, "asking", t->asking);
+    jw_strv(w, "inventors", &t->inventors);
+    jw_member(w, "contact", t->contact);
+    srv_jw_key(w, "patents");
+    srv_jw_arr(w);
     for (size_t i = 0; i < t->npatents; i++) {
         const idx_patent *p = &t->patents[i];
-        json_t *po = json_object();
-        json_object_set_new(po, "number", str_or_null(p->number));
-        json_object_set_new(po, "country", str_or_null(p->country));
-        json_object_set_new(po, "kind", str_or_null(p->kind));
-        json_object_set_new(po, "status", str_or_null(p->status));
-        json_object_set_new(po, "filed", str_or_null(p->filed));
-        json_object_set_new(po, "registered", str_or_null(p->registered));
-        json_object_set_new(po, "registration_number", str_or_null(p->registration_number));
-        json_array_append_new(pats, po);
+        srv_jw_obj(w);
+        jw_member(w, "number", p->number);
+        jw_member(w, "country", p->country);
+        jw_member(w, "kind", p->kind);
+        jw_member(w, "status", p->status);
+        jw_member(w, "filed", p->filed);
+        jw_member(w, "registered", p->registered);
+        jw_member(w, "registration_number", p->registration_number);
+        srv_jw_obj_end(w);
     }
-    json_object_set_new(o, "patents", pats);
-    json_object_set_new(o, "created_at", str_or_null(t->created_at));
-    json_object_set_new(o, "updated_at", str_or_null(t->updated_at));
-    json_object_set_new(o, "version", json_integer(t->version));
-    return o;
+    srv_jw_arr_end(w);
+    jw_member(w, "created_at", t->created_at);
+    jw_member(w, "updated_at", t->updated_at);
+    srv_jw_key(w, "version");
+    srv_jw_int(w, t->version);
+    srv_jw_obj_end(w);
 }
 
 json_t *api_json_inst(const idx_inst *in)

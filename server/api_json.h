@@ -1,5 +1,6 @@
-/* api_json: technologies and institutions as the API's JSON, and the
- * parsing of query parameters with errors that name the parameter. */
+/* api_json: technologies (srv_jw, the hot path) and institutions (Jansson)
+ * as the API's JSON, and query parameters parsed with errors that name the
+ * parameter. */
 #ifndef API_JSON_H
 #define API_JSON_H
 
@@ -9,11 +10,13 @@
 #include "../index/idx_inst.h"
 #include "../index/idx_tech.h"
 #include "srv_http.h"
+#include "srv_jw.h"
 
-/* The whole record (GET /api/v1/technologies/{id}). New reference. */
-json_t *api_json_tech(const idx_tech *t);
-/* The fields every search item carries, without snippet. New reference. */
-json_t *api_json_tech_brief(const idx_tech *t);
+/* The whole record (GET /api/v1/technologies/{id}) as one object. */
+void api_jw_tech(srv_jw *w, const idx_tech *t);
+/* The members every search item carries (inside an open object). */
+void api_jw_tech_brief(srv_jw *w, const idx_tech *t);
+/* An institution. New reference. */
 json_t *api_json_inst(const idx_inst *in);
 
 /* Query parameter name of r as an integer in [min, max]: *out keeps its value

@@ -43,50 +43,60 @@ static int parse_search(srv_req *r, idx_search_req *req, tm_err *err)
     return TM_OK;
 }
 
-static json_t *facets_json(const idx_facets *f)
+static void jw_count(srv_jw *w, const char *key, uint32_t n)
 {
-    json_t *o = json_object(), *m;
-    char key[32];
+    srv_jw_key(w, key);
+    srv_jw_int(w, n);
+}
 
-    m = json_object();
+static void facets_write(srv_jw *w, const idx_facets *f)
+{
+    char key[32];
+    srv_jw_obj(w);
+    srv_jw_key(w, "field");
+    srv_jw_obj(w);
     for (int i = 0; i < IDX_FIELD__COUNT; i++)
-        if (f->field[i]) json_object_set_new(m, idx_field_name(i), json_integer(f->field[i]));
-    json_object_set_new(o, "field", m);
-    m = json_object();
+        if (f->field[i]) jw_count(w, idx_field_name(i), f->field[i]);
+    srv_jw_obj_end(w);
+    srv_jw_key(w, "institution");
+    srv_jw_obj(w);
     for (size_t i = 0; i < f->ninstitution; i++) {
         (void)snprintf(key, sizeof key, "%lld", (long long)f->institution[i].id);
-        json_object_set_new(m, key, json_integer(f->institution[i].n));
+        jw_count(w, key, f->institution[i].n);
     }
-    json_object_set_new(o, "institution", m);
-    m = json_object();
+    srv_jw_obj_end(w);
+    srv_jw_key(w, "group");
+    srv_jw_obj(w);
     for (size_t i = 0; i < f->ngroup; i++)
-        json_object_set_new(m, f->group[i].name, json_integer(f->group[i].n));
-    json_object_set_new(o, "group", m);
-    m = json_object();
+        jw_count(w, f->group[i].name, f->group[i].n);
+    srv_jw_obj_end(w);
+    srv_jw_key(w, "status");
+    srv_jw_obj(w);
     for (int i = 0; i < IDX_STATUS__COUNT; i++)
-        if (f->status[i]) json_object_set_new(m, idx_status_name(i), json_integer(f->status[i]));
-    json_object_set_new(o, "status", m);
-    m = json_object();
+        if (f->status[i]) jw_count(w, idx_status_name(i), f->status[i]);
+    srv_jw_obj_end(w);
+    srv_jw_key(w, "trl");
+    srv_jw_obj(w);
     for (int i = 1; i <= 9; i++)
         if (f->trl[i]) {
             (void)snprintf(key, sizeof key, "%d", i);
-            json_object_set_new(m, key, json_integer(f->trl[i]));
+            jw_count(w, key, f->trl[i]);
         }
-    json_object_set_new(o, "trl", m);
-    m = json_object();
+    srv_jw_obj_end(w);
+    srv_jw_key(w, "licence");
+    srv_jw_obj(w);
     for (int i = 0; i < IDX_LICENCE__COUNT; i++)
-        if (f->licence[i]) json_object_set_new(m, idx_licence_name(i), json_integer(f->licence[i]));
-    json_object_set_new(o, "licence", m);
-    return o;
+        if (f->licence[i]) jw_count(w, idx_licence_name(i), f->licence[i]);
+    srv_jw_obj_end(w);
+    srv_jw_obj_end(w);
 }
 
-/* One search item: the brief record plus its highlighted snippet. *item is
- * NULL when the technology vanished between search and read. */
+/* One search item: the brief record plus its highlighted snippet. Nothing
+ * is written when the technology vanished between search and read. */
 static int search_item(srv_req *r, const idx_search_res *res, const idx_hit *hit, tm_buf *snip,
-                       json_t **item, tm_err *err)
+                       srv_jw *w, tm_err *err)
 {
     idx_tech t;
-    *item = NULL;
     int code = idx_tech_get_brief(r->db, hit->id, &t, err);
     if (code == TM_ENOTFOUND) return TM_OK;
     if (code != TM_OK) return code;
@@ -108,9 +118,13 @@ static int search_item(srv_req *r, const idx_search_res *res, const idx_hit *hit
         idx_tech_clear(&t);
         return tm_err_set(err, TM_EINTERNAL, NULL, "snippet: %s", sqlite3_errstr(rc));
     }
-    *item = api_json_tech_brief(&t);
-    json_object_set_new(*item, "snippet", json_stringn(snip->p ? snip->p : "", snip->len));
-    json_object_set_new(*item, "score", json_real(hit->score));
+    srv_jw_obj(w);
+    api_jw_tech_brief(w, &t);
+    srv_jw_key(w, "snippet");
+    srv_jw_strn(w, tm_buf_cstr(snip), snip->len);
+    srv_jw_key(w, "score");
+    srv_jw_real(w, hit->score);
+    srv_jw_obj_end(w);
     idx_tech_clear(&t);
     return TM_OK;
 }
@@ -120,36 +134,44 @@ void api_tech_search(srv_req *r)
     idx_search_req req;
     idx_search_res res = {0};
     tm_err err = {0};
-    tm_buf snip = {0};
-    json_t *body = NULL, *items = NULL;
+    tm_buf snip = {0}, body = {0};
+    srv_jw w;
     int code;
 
     if ((code = parse_search(r, &req, &err)) != TM_OK ||
         (code = idx_search(r->db, r->engine, &req, &res, &err)) != TM_OK)
         goto fail;
-    items = json_array();
-    for (size_t i = 0; i < res.nhits; i++) {
-        json_t *item;
-        if ((code = search_item(r, &res, &res.hits[i], &snip, &item, &err)) != TM_OK) goto fail;
-        if (item) json_array_append_new(items, item);
+    srv_jw_init(&w, &body);
+    srv_jw_obj(&w);
+    srv_jw_key(&w, "total");
+    srv_jw_int(&w, res.total);
+    srv_jw_key(&w, "page");
+    srv_jw_int(&w, req.page);
+    srv_jw_key(&w, "per_page");
+    srv_jw_int(&w, req.per_page);
+    srv_jw_key(&w, "items");
+    srv_jw_arr(&w);
+    for (size_t i = 0; i < res.nhits; i++)
+        if ((code = search_item(r, &res, &res.hits[i], &snip, &w, &err)) != TM_OK) goto fail;
+    srv_jw_arr_end(&w);
+    srv_jw_key(&w, "facets");
+    facets_write(&w, &res.facets);
+    srv_jw_key(&w, "relaxed");
+    srv_jw_bool(&w, res.relaxed);
+    if (res.relaxed) {
+        srv_jw_key(&w, "strict_total");
+        srv_jw_int(&w, res.strict_total);
     }
-    body = json_object();
-    json_object_set_new(body, "total", json_integer(res.total));
-    json_object_set_new(body, "page", json_integer(req.page));
-    json_object_set_new(body, "per_page", json_integer(req.per_page));
-    json_object_set_new(body, "items", items);
-    items = NULL;
-    json_object_set_new(body, "relaxed", json_boolean(res.relaxed));
-    if (res.relaxed) json_object_set_new(body, "strict_total", json_integer(res.strict_total));
-    json_object_set_new(body, "facets", facets_json(&res.facets));
+    srv_jw_obj_end(&w);
     idx_search_res_free(&res);
     tm_buf_free(&snip);
-    srv_reply_json(r, 200, body);
+    srv_reply_json_text(r, 200, &body);
+    tm_buf_free(&body);
     return;
 fail:
-    json_decref(items);
     idx_search_res_free(&res);
     tm_buf_free(&snip);
+    tm_buf_free(&body);
     srv_reply_error(r, &err);
 }
 
@@ -185,7 +207,11 @@ void api_tech_get(srv_req *r)
         srv_reply_error(r, &err);
         return;
     }
-    json_t *body = api_json_tech(&t);
+    tm_buf body = {0};
+    srv_jw w;
+    srv_jw_init(&w, &body);
+    api_jw_tech(&w, &t);
     idx_tech_clear(&t);
-    srv_reply_json(r, 200, body);
+    srv_reply_json_text(r, 200, &body);
+    tm_buf_free(&body);
 }

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/tm_buf.h"
 #include "../common/tm_err.h"
 #include "../index/idx_db.h"
 #include "../index/idx_search.h"
@@ -56,6 +57,9 @@ typedef struct srv_req {
 
 /* Sends body (reference stolen) as application/json with status. */
 void srv_reply_json(srv_req *r, int status, json_t *body);
+/* Sends text (JSON written by srv_jw) with status; takes text's memory and
+ * leaves it empty. */
+void srv_reply_json_text(srv_req *r, int status, tm_buf *text);
 /* Sends {"error": {"code","message","field"}} with the status of err->code
  * (one table: EINVAL 400, EAUTH 401, EFORBID 403, ENOTFOUND 404, ECONFLICT
  * 409, ESTALE 412, ETOOBIG 413, EBUSY 503, EINTERNAL 500, logged). */

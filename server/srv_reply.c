@@ -144,6 +144,23 @@ void srv_reply_json(srv_req *r, int status, json_t *body)
     srv_reply_send(r, status, JSON_TYPE);
 }
 
+void srv_reply_json_text(srv_req *r, int status, tm_buf *text)
+{
+    struct evbuffer *out = evhttp_request_get_output_buffer(r->ev);
+    (void)evbuffer_drain(out, evbuffer_get_length(out));
+    if (text->len && evbuffer_add_reference(out, text->p, text->len, free_buf, NULL) == 0) {
+        text->p = NULL; /* evbuffer owns it now */
+        text->len = text->cap = 0;
+    } else if (text->len) {
+        tm_buf_free(text);
+        srv_reply_errorf(r, TM_EINTERNAL, NULL, "out of memory for a reply");
+        return;
+    }
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+    if (!evhttp_find_header(h, "Cache-Control")) header_set(h, "Cache-Control", "no-store");
+    srv_reply_send(r, status, JSON_TYPE);
+}
+
 /* A JSON string of s cut at its first invalid UTF-8 byte (a message cut by
  * snprintf may end inside a character), never NULL unless memory runs out. */
 static json_t *json_text(const char *s)
