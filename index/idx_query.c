@@ -269,15 +269,12 @@ bool idx_query_relax(idx_query *q)
 {
     idx_qnode *root = q ? q->root : NULL;
     size_t npos = 0;
-    if (!root || root->kind != IDX_Q_AND)
-        return false;
+    if (!root || root->kind != IDX_Q_AND) return false;
     for (size_t i = 0; i < root->nkids; i++)
-        if (root->kids[i]->kind != IDX_Q_NOT)
-            npos++;
-    if (npos < 2)
-        return false;
+        if (root->kids[i]->kind != IDX_Q_NOT) npos++;
+    if (npos < 2) return false;
     /* Positive kids (terms, or ORs of terms) become one flat OR of terms. */
-    idx_qnode *or = tm_xcalloc(1, sizeof *or);
+    idx_qnode * or = tm_xcalloc(1, sizeof * or);
     or->kind = IDX_Q_OR;
     size_t keep = 0;
     for (size_t i = 0; i < root->nkids; i++) {
@@ -287,7 +284,7 @@ bool idx_query_relax(idx_query *q)
             continue;
         }
         size_t add = kid->kind == IDX_Q_OR ? kid->nkids : 1;
-        or->kids = tm_xreallocarray(or->kids, or->nkids + add, sizeof *or->kids);
+        or->kids = tm_xreallocarray(or->kids, or->nkids + add, sizeof * or->kids);
         if (kid->kind == IDX_Q_OR) {
             for (size_t k = 0; k < kid->nkids; k++)
                 or->kids[or->nkids++] = kid->kids[k];
@@ -300,9 +297,9 @@ bool idx_query_relax(idx_query *q)
     if (keep == 0) {
         free(root->kids);
         free(root);
-        q->root = or;
+        q->root = or ;
     } else {
-        root->kids[keep++] = or;
+        root->kids[keep++] = or ;
         root->nkids = keep;
     }
     return true;

@@ -2,10 +2,10 @@
 
 #include <errno.h>
 #include <event2/buffer.h>
-#include <stdlib.h>
-#include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -197,8 +197,7 @@ static void conn_attach(srv_conn *c)
      * delayed ACK (Nagle): ~40 ms on a keep-alive connection. */
     int one = 1;
     evutil_socket_t fd = bufferevent_getfd(c->bev);
-    if (fd >= 0)
-        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* best effort */
+    if (fd >= 0) (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* best effort */
     /* table_del() in conn_free() tolerates a connection not in the table. */
     if (!c->over_cap && !table_add(c->lp, c)) {
         tm_log_error("connection table full");

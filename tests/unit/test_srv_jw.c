@@ -10,8 +10,7 @@ static json_t *parse(tm_buf *b)
 {
     json_error_t e;
     json_t *j = json_loadb(tm_buf_cstr(b), b->len, 0, &e);
-    if (!j)
-        fprintf(stderr, "  not JSON (%s): %s\n", e.text, tm_buf_cstr(b));
+    if (!j) fprintf(stderr, "  not JSON (%s): %s\n", e.text, tm_buf_cstr(b));
     return j;
 }
 
@@ -38,7 +37,8 @@ TM_TEST(nested_objects_and_arrays_get_their_commas)
     srv_jw_key(&w, "none");
     srv_jw_str(&w, NULL);
     srv_jw_obj_end(&w);
-    CHECK_STR(tm_buf_cstr(&b), "{\"a\":-7,\"list\":[\"x\",{},[],null,true],\"r\":2.0,\"none\":null}");
+    CHECK_STR(tm_buf_cstr(&b),
+              "{\"a\":-7,\"list\":[\"x\",{},[],null,true],\"r\":2.0,\"none\":null}");
     tm_buf_free(&b);
 }
 
