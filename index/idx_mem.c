@@ -199,19 +199,25 @@ static int by_better(const void *x, const void *y)
 
 /* ---- Search ------------------------------------------------------------- */
 
-/* bm25 of doc d over the positive phrases, advancing their cursors (d only
- * grows between calls). */
-static inline double score_doc(const idx_mem *m, idx_mem_phrase *ph, size_t nph, uint32_t d)
+/* bm25 of match k, doc d, over the positive phrases: through their ix
+ * when they have one, else advancing their cursors (d only grows between
+ * calls). The terms are added in phrase order, as FTS5 adds them. */
+static inline double score_doc(const idx_mem *m, idx_mem_phrase *ph, size_t nph, size_t k,
+                               uint32_t d)
 {
     const double k1 = IDX_MEM_K1;
     double score = 0.0;
     for (size_t j = 0; j < nph; j++) {
         idx_mem_phrase *p = &ph[j];
-        p->cur = idx_mem_gallop(p->l.doc, p->cur, p->l.n, d);
-        if (p->cur < p->l.n && p->l.doc[p->cur] == d) {
-            double f = idx_mem_list_wf(&p->l, p->cur);
-            score += p->idf * ((f * (k1 + 1.0)) / (f + m->norm[d]));
+        size_t at;
+        if (p->ix) {
+            at = p->ix[k];
+        } else {
+            at = p->cur = idx_mem_gallop(p->l.doc, p->cur, p->l.n, d);
+            if (at == p->l.n || p->l.doc[at] != d) continue;
         }
+        double f = idx_mem_list_wf(&p->l, at);
+        score += p->idf * ((f * (k1 + 1.0)) / (f + m->norm[d]));
     }
     return score;
 }
@@ -219,9 +225,11 @@ static inline double score_doc(const idx_mem *m, idx_mem_phrase *ph, size_t nph,
 /* bm25 of doc d, looking it up in each phrase list (any order of d). */
 static double score_lookup(const idx_mem *m, idx_mem_phrase *ph, size_t nph, uint32_t d)
 {
-    for (size_t j = 0; j < nph; j++)
+    for (size_t j = 0; j < nph; j++) {
         ph[j].cur = 0;
-    return score_doc(m, ph, nph, d);
+        ph[j].ix = NULL;
+    }
+    return score_doc(m, ph, nph, 0, d);
 }
 
 /* No query: the order lists give the page; counts come from the snapshot
@@ -265,7 +273,7 @@ static void search_match(const idx_mem *m, idx_mem_eval *q, const idx_mem_list *
                 double wf = idx_mem_list_wf(M, i);
                 e.score = 0.0 + q->ph[0].idf * ((wf * (k1 + 1.0)) / (wf + m->norm[d]));
             } else {
-                e.score = score_doc(m, q->ph, q->nph, d);
+                e.score = score_doc(m, q->ph, q->nph, i, d);
             }
         }
         heap_push(h, &e);

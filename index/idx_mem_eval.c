@@ -717,13 +717,18 @@ static void and_eval(idx_mem_eval *q, const idx_qnode *nd, bool neg, idx_mem_lis
     size_t np = 0, nn = 0;
     idx_mem_list *pos = idx_mem_sc_alloc(&q->sc, nd->nkids * sizeof *pos);
     idx_mem_list *negl = idx_mem_sc_alloc(&q->sc, nd->nkids * sizeof *negl);
+    /* At the root, each TERM kid's phrase records where every match is in
+     * its list, so scoring needs no search. */
+    size_t *phj = idx_mem_sc_alloc(&q->sc, nd->nkids * sizeof *phj);
+    bool root = nd == q->root && !neg;
     *out = (idx_mem_list){0};
     for (size_t i = 0; i < nd->nkids; i++) {
         const idx_qnode *k = nd->kids[i];
         if (k->kind == IDX_Q_NOT) {
             if (k->nkids) node_eval(q, k->kids[0], true, &negl[nn++]);
         } else {
-            node_eval(q, k, neg, &pos[np++]);
+            node_eval(q, k, neg, &pos[np]);
+            phj[np++] = root && k->kind == IDX_Q_TERM ? q->nph - 1 : SIZE_MAX;
         }
     }
     if (!np) return;
@@ -732,14 +737,49 @@ static void and_eval(idx_mem_eval *q, const idx_qnode *nd, bool neg, idx_mem_lis
         if (pos[j].n < pos[drv].n) drv = j;
     size_t *cur = idx_mem_sc_calloc(&q->sc, np + nn, sizeof *cur);
     uint32_t *doc = idx_mem_sc_alloc(&q->sc, pos[drv].n * sizeof *doc);
+    uint32_t **ix = idx_mem_sc_calloc(&q->sc, np, sizeof *ix);
+    for (size_t j = 0; j < np; j++) {
+        if (phj[j] == SIZE_MAX) continue;
+        ix[j] = idx_mem_sc_alloc(&q->sc, pos[drv].n * sizeof **ix);
+        q->ph[phj[j]].ix = ix[j];
+    }
     size_t k = 0;
+    if (np == 1) {
+        /* One list less the others: walk each excluded list along it,
+         * step by step unless it is much longer. */
+        const uint32_t *a = pos[0].doc;
+        uint32_t *ia = ix[0];
+        for (size_t i = 0; i < pos[0].n; i++) {
+            uint32_t d = a[i];
+            bool ok = true;
+            for (size_t j = 0; j < nn && ok; j++) {
+                size_t *c = &cur[np + j];
+                const uint32_t *b = negl[j].doc;
+                if (negl[j].n / 8 > pos[0].n) {
+                    *c = idx_mem_gallop(b, *c, negl[j].n, d);
+                } else {
+                    while (*c < negl[j].n && b[*c] < d)
+                        ++*c;
+                }
+                ok = *c == negl[j].n || b[*c] != d;
+            }
+            if (!ok) continue;
+            if (ia) ia[k] = (uint32_t)i;
+            doc[k++] = d;
+        }
+        *out = (idx_mem_list){doc, NULL, NULL, k};
+        return;
+    }
     if (np == 2 && nn == 0 && pos[0].n / 8 <= pos[1].n && pos[1].n / 8 <= pos[0].n) {
         /* Two lists of similar length: a branch-free merge. */
         const uint32_t *a = pos[0].doc, *b = pos[1].doc;
+        uint32_t *ia = ix[0], *ib = ix[1];
         size_t i = 0, j = 0, na = pos[0].n, nb = pos[1].n;
         while (i < na && j < nb) {
             uint32_t x = a[i], y = b[j];
             doc[k] = x;
+            if (ia) ia[k] = (uint32_t)i;
+            if (ib) ib[k] = (uint32_t)j;
             k += x == y;
             i += x <= y;
             j += y <= x;
@@ -750,6 +790,7 @@ static void and_eval(idx_mem_eval *q, const idx_qnode *nd, bool neg, idx_mem_lis
     for (size_t i = 0; i < pos[drv].n; i++) {
         uint32_t d = pos[drv].doc[i];
         bool ok = true;
+        cur[drv] = i;
         for (size_t j = 0; j < np && ok; j++) {
             if (j == drv) continue;
             cur[j] = idx_mem_gallop(pos[j].doc, cur[j], pos[j].n, d);
@@ -761,7 +802,10 @@ static void and_eval(idx_mem_eval *q, const idx_qnode *nd, bool neg, idx_mem_lis
             *c = idx_mem_gallop(negl[j].doc, *c, negl[j].n, d);
             ok = *c == negl[j].n || negl[j].doc[*c] != d;
         }
-        if (ok) doc[k++] = d;
+        if (!ok) continue;
+        for (size_t j = 0; j < np; j++)
+            if (ix[j]) ix[j][k] = (uint32_t)cur[j];
+        doc[k++] = d;
     }
 done:
     *out = (idx_mem_list){doc, NULL, NULL, k};
@@ -801,6 +845,7 @@ static void node_eval(idx_mem_eval *q, const idx_qnode *nd, bool neg, idx_mem_li
             idx_mem_phrase *p = &q->ph[q->nph++];
             p->l = *out;
             p->cur = 0;
+            p->ix = NULL;
             /* fts5Bm25GetData, with nRow and nHit as FTS5 has them. */
             int64_t nhit = (int64_t)out->n, nr = (int64_t)q->m->ndocs;
             double idf = log((nr - nhit + 0.5) / (nhit + 0.5));
@@ -847,6 +892,7 @@ void idx_mem_eval_query(idx_mem_eval *q, const idx_qnode *root, idx_mem_list *ou
     q->ph = idx_mem_sc_alloc(&q->sc, nterms * sizeof *q->ph);
     q->seen = idx_mem_sc_alloc(&q->sc, nterms * sizeof *q->seen);
     q->seen_l = idx_mem_sc_alloc(&q->sc, nterms * sizeof *q->seen_l);
+    q->root = root;
     node_eval(q, root, false, out);
 }
 

@@ -289,6 +289,9 @@ typedef struct idx_mem_phrase {
     idx_mem_list l;
     double idf;
     size_t cur;
+    /* When the query's root is an AND with this phrase as a kid: for each
+     * match k, the phrase's entry for it is l[ix[k]]. Else NULL. */
+    const uint32_t *ix;
 } idx_mem_phrase;
 
 typedef struct idx_mem_eval {
@@ -302,6 +305,7 @@ typedef struct idx_mem_eval {
     const idx_qnode **seen; /* every TERM evaluated, with its list */
     idx_mem_list *seen_l;
     size_t nseen;
+    const idx_qnode *root;
 } idx_mem_eval;
 
 /* Evaluates the query tree at root: *out gets its matching documents

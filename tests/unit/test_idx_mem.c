@@ -225,12 +225,23 @@ static int fill_catalogue(idx_db *db, size_t step)
 static idx_db *cat_db;
 static char cat_path[96];
 
+/* Closes and removes the shared catalogue at exit, whichever tests ran. */
+static void catalogue_drop(void)
+{
+    if (cat_db) {
+        idx_db_close(cat_db);
+        cat_db = NULL;
+        db_remove(cat_path);
+    }
+}
+
 static idx_db *catalogue(void)
 {
     if (!cat_db) {
         tm_err err = {0};
         db_path_of(cat_path, sizeof cat_path, "cat");
         db_remove(cat_path);
+        atexit(catalogue_drop);
         if (idx_db_open(cat_path, &cat_db, &err) != TM_OK) {
             fprintf(stderr, "  open: %s\n", err.msg);
             return NULL;
@@ -413,6 +424,9 @@ static const char *const queries[] = {
     "방법 -장치",
     "방법 -\"제조 방법\"",
     "방법 장치 -시스템 -센서",
+    "방법 -title:장치",
+    "방법 -그래*",
+    "방법 -\"제조 방법\" -title:제조방법",
     "batt*",
     "charg*",
     "그래*",
@@ -828,15 +842,6 @@ TM_TEST(engine_free_waits_for_a_running_rebuild)
     idx_engine_free(e);
     idx_db_close(db);
     db_remove(path);
-}
-
-TM_TEST(zz_cleanup_shared_catalogue)
-{
-    if (cat_db) {
-        idx_db_close(cat_db);
-        cat_db = NULL;
-        db_remove(cat_path);
-    }
 }
 
 TM_TEST_MAIN()
