@@ -5,6 +5,9 @@
 #include <string.h>
 #include <strings.h>
 
+/* New institution names printed in a report before "and N more". */
+#define IMP_NAMES_SHOWN 20
+
 #include "../common/tm_alloc.h"
 #include "../common/tm_str.h"
 #include "../common/tm_utf8.h"
@@ -145,8 +148,16 @@ void imp_report_print(const imp_report *rep, FILE *out)
     if (total > rep->nissues) fprintf(out, "(%zu more issues not shown)\n", total - rep->nissues);
     fprintf(out, "%zu added, %zu updated, %zu unchanged, %zu rejected", rep->added, rep->updated,
             rep->unchanged, rep->rejected);
-    for (size_t i = 0; i < rep->nnew_institutions; i++)
-        fprintf(out, "%s%s", i ? ", " : "; new institutions: ", rep->new_institutions[i]);
+    /* Names, then a count: a file from a new source may name hundreds. */
+    size_t shown =
+        rep->nnew_institutions < IMP_NAMES_SHOWN ? rep->nnew_institutions : IMP_NAMES_SHOWN;
+    if (rep->nnew_institutions)
+        fprintf(out, "; %zu new institution%s: ", rep->nnew_institutions,
+                rep->nnew_institutions == 1 ? "" : "s");
+    for (size_t i = 0; i < shown; i++)
+        fprintf(out, "%s%s", i ? " | " : "", rep->new_institutions[i]);
+    if (shown < rep->nnew_institutions)
+        fprintf(out, " | and %zu more", rep->nnew_institutions - shown);
     fputc('\n', out);
 }
 

@@ -341,3 +341,42 @@ int idx_mem_search(const idx_mem *m, const idx_query *q, const idx_search_req *r
     idx_mem_eval_free(&qc);
     return TM_OK;
 }
+
+bool idx_mem_doc_get(const idx_mem *m, int64_t id, idx_mem_doc *out)
+{
+    size_t lo = 0, hi = m->ndocs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->doc_id[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == m->ndocs || m->doc_id[lo] != id) return false;
+    size_t d = lo;
+    tm_str f[IDX_MEM_NSTORE];
+    for (size_t k = 0; k < IDX_MEM_NSTORE; k++) {
+        uint64_t a = m->store_off[d * IDX_MEM_NSTORE + k],
+                 b = m->store_off[d * IDX_MEM_NSTORE + k + 1];
+        f[k] = (m->store_null[d] >> k) & 1 ? (tm_str){NULL, 0}
+                                           : (tm_str){(const char *)m->store + a, (size_t)(b - a)};
+        if (!f[k].p && !(m->store_null[d] >> k & 1)) f[k].p = ""; /* an empty store: not NULL */
+    }
+    const idx_mem_attr *a = &m->attr[d];
+    *out = (idx_mem_doc){
+        .id = id,
+        .institution_id = m->inst_id[a->inst],
+        .external_id = f[IDX_MEM_S_EXTERNAL_ID],
+        .title = f[IDX_MEM_S_TITLE],
+        .title_en = f[IDX_MEM_S_TITLE_EN],
+        .summary = f[IDX_MEM_S_SUMMARY],
+        .description = f[IDX_MEM_S_DESCRIPTION],
+        .keywords = f[IDX_MEM_S_KEYWORDS],
+        .institution = f[IDX_MEM_S_INSTITUTION],
+        .field = a->field == IDX_MEM_FIELD_NONE ? -1 : a->field,
+        .status = a->status == IDX_MEM_STATUS_NONE ? -1 : a->status,
+        .trl = a->trl,
+        .licence = a->licence,
+    };
+    return true;
+}

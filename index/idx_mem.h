@@ -16,10 +16,12 @@
 #ifndef IDX_MEM_H
 #define IDX_MEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "../common/tm_err.h"
+#include "../common/tm_str.h"
 #include "idx_db.h"
 #include "idx_query.h"
 #include "idx_search.h"
@@ -39,6 +41,22 @@ size_t idx_mem_bytes(const idx_mem *m);
  * NULL for no query. Fills res (hits, total, facets; not res->query). */
 int idx_mem_search(const idx_mem *m, const idx_query *q, const idx_search_req *req,
                    idx_search_res *res, tm_err *err) TM_MUST_CHECK;
+
+/* What a search result shows of a technology, borrowed from a snapshot
+ * (valid while the snapshot is held). A field's p is NULL when it is NULL
+ * in the store; keywords are joined by newlines. */
+typedef struct idx_mem_doc {
+    int64_t id;
+    int64_t institution_id;
+    tm_str external_id, title, title_en, summary, description, keywords, institution;
+    int field;  /* idx_field, -1 when none */
+    int status; /* idx_status, -1 when none */
+    int trl;    /* 0 when unknown */
+    unsigned licence;
+} idx_mem_doc;
+
+/* The stored fields of technology id; false when m does not hold it. */
+bool idx_mem_doc_get(const idx_mem *m, int64_t id, idx_mem_doc *out);
 
 /* Opens an engine on the database file at path (its own connection for
  * rebuilds) and builds the first snapshot before returning. */

@@ -46,6 +46,9 @@ typedef struct builder {
     int64_t *inst_of; /* institution id, before institutions are numbered */
     idx_mem_bbuf stream;
     idx_mem_bbuf block;
+    idx_mem_bbuf store; /* stored fields, becoming m->store */
+    uint64_t *store_off;
+    uint8_t *store_null;
 } builder;
 
 static void dict_rehash(builder *b, size_t hcap)
@@ -312,6 +315,40 @@ static unsigned licence_mask(const char *s)
     return mask;
 }
 
+/* Copies the fields a search result shows into the store. The statement's
+ * columns: 7 + IDX_COL_* for the text columns, 16 external_id; the
+ * institution's name is the first line of inst_names. */
+static void store_fields(builder *b, sqlite3_stmt *s, size_t d)
+{
+    static const int col[IDX_MEM_NSTORE] = {
+        [IDX_MEM_S_EXTERNAL_ID] = 16,
+        [IDX_MEM_S_TITLE] = 7 + IDX_COL_TITLE,
+        [IDX_MEM_S_TITLE_EN] = 7 + IDX_COL_TITLE_EN,
+        [IDX_MEM_S_SUMMARY] = 7 + IDX_COL_SUMMARY,
+        [IDX_MEM_S_DESCRIPTION] = 7 + IDX_COL_DESCRIPTION,
+        [IDX_MEM_S_KEYWORDS] = 7 + IDX_COL_KEYWORDS,
+        [IDX_MEM_S_INSTITUTION] = 7 + IDX_COL_INSTITUTION,
+    };
+    uint8_t null = 0;
+    for (int f = 0; f < IDX_MEM_NSTORE; f++) {
+        const char *v = (const char *)sqlite3_column_text(s, col[f]);
+        size_t n = (size_t)sqlite3_column_bytes(s, col[f]);
+        b->store_off[d * IDX_MEM_NSTORE + (size_t)f] = b->store.len;
+        if (!v) {
+            null |= (uint8_t)(1u << f);
+            continue;
+        }
+        if (f == IDX_MEM_S_INSTITUTION) {
+            const char *nl = memchr(v, '\n', n);
+            if (nl) n = (size_t)(nl - v);
+        }
+        idx_mem_bbuf_reserve(&b->store, n);
+        memcpy(b->store.p + b->store.len, v, n);
+        b->store.len += n;
+    }
+    b->store_null[d] = null;
+}
+
 static int read_techs(builder *b, idx_db *db, tm_err *err)
 {
     idx_mem *m = b->m;
@@ -332,6 +369,9 @@ static int read_techs(builder *b, idx_db *db, tm_err *err)
             b->created = tm_xreallocarray(b->created, cap, sizeof *b->created);
             b->doc_slots = tm_xreallocarray(b->doc_slots, cap, sizeof *b->doc_slots);
             b->inst_of = tm_xreallocarray(b->inst_of, cap, sizeof *b->inst_of);
+            b->store_off =
+                tm_xreallocarray(b->store_off, cap, IDX_MEM_NSTORE * sizeof *b->store_off);
+            b->store_null = tm_xreallocarray(b->store_null, cap, sizeof *b->store_null);
             b->dcap = cap;
         }
         m->doc_id[d] = sqlite3_column_int64(s, 0);
@@ -347,6 +387,7 @@ static int read_techs(builder *b, idx_db *db, tm_err *err)
         a->inst = 0;
         const char *created = (const char *)sqlite3_column_text(s, 6);
         b->created[d] = tm_xstrdup(created ? created : "");
+        store_fields(b, s, d);
         for (int c = 0; c < IDX_COL__COUNT; c++) {
             const char *text = (const char *)sqlite3_column_text(s, 7 + c);
             size_t len = (size_t)sqlite3_column_bytes(s, 7 + c);
@@ -534,7 +575,9 @@ static size_t mem_bytes(const idx_mem *m)
            (m->text_off ? m->text_off[t] : 0) +
            t * (sizeof *m->text_off + 2 * sizeof(uint32_t) + 1 + 2 * sizeof(uint64_t)) +
            (m->hash_mask + 1) * sizeof *m->hash + np * 3 * sizeof(uint32_t) + nb +
-           idx_mem_grams_bytes(&m->gram2) + idx_mem_grams_bytes(&m->gram3);
+           idx_mem_grams_bytes(&m->gram2) + idx_mem_grams_bytes(&m->gram3) +
+           (m->store_off ? m->store_off[n * IDX_MEM_NSTORE] : 0) +
+           (n * IDX_MEM_NSTORE + 1) * sizeof *m->store_off + n;
 }
 
 static void builder_free(builder *b)
@@ -558,6 +601,9 @@ static void builder_free(builder *b)
     free(b->occ_cp);
     free(b->stream.p);
     free(b->block.p);
+    free(b->store.p);
+    free(b->store_off);
+    free(b->store_null);
 }
 
 static int check_weights(idx_mem *m, tm_err *err)
@@ -599,6 +645,15 @@ int idx_mem_build(idx_db *db, idx_mem **out, tm_err *err)
     b.stream.p = NULL;
     finish_docs(&b);
     finish_terms(&b);
+    /* The store moves into the snapshot, with its end as the last offset. */
+    m->store = b.store.p;
+    b.store.p = NULL;
+    m->store_off =
+        tm_xreallocarray(b.store_off, m->ndocs * IDX_MEM_NSTORE + 1, sizeof *m->store_off);
+    m->store_off[m->ndocs * IDX_MEM_NSTORE] = b.store.len;
+    b.store_off = NULL;
+    m->store_null = b.store_null;
+    b.store_null = NULL;
     idx_mem_build_grams(m);
     m->bytes = mem_bytes(m);
     *out = m;
@@ -615,6 +670,9 @@ void idx_mem_free(idx_mem *m)
     if (!m) return;
     free(m->doc_id);
     free(m->attr);
+    free(m->store);
+    free(m->store_off);
+    free(m->store_null);
     free(m->norm);
     free(m->collen);
     free(m->newest);

@@ -41,6 +41,18 @@
 #define IDX_MEM_FIELD_NONE IDX_FIELD__COUNT
 #define IDX_MEM_STATUS_NONE IDX_STATUS__COUNT
 
+/* Stored fields of a document, in store order (idx_mem_doc_get). */
+enum {
+    IDX_MEM_S_EXTERNAL_ID,
+    IDX_MEM_S_TITLE,
+    IDX_MEM_S_TITLE_EN,
+    IDX_MEM_S_SUMMARY,
+    IDX_MEM_S_DESCRIPTION,
+    IDX_MEM_S_KEYWORDS,
+    IDX_MEM_S_INSTITUTION,
+    IDX_MEM_NSTORE
+};
+
 /* bm25 constants, as in FTS5's fts5Bm25Function. */
 #define IDX_MEM_K1 1.2
 #define IDX_MEM_B 0.75
@@ -98,6 +110,13 @@ struct idx_mem {
     uint32_t *by_trl;      /* doc numbers by trl DESC (unknown last), then newest */
     int64_t ntokens;       /* every token of every column of every doc */
     double avgdl;
+
+    /* Stored fields, for search results without SQLite: field f of doc d
+     * is store[store_off[d * IDX_MEM_NSTORE + f] .. the next offset);
+     * store_null has bit f set when the field is NULL. */
+    uint8_t *store;
+    uint64_t *store_off; /* ndocs * IDX_MEM_NSTORE + 1 */
+    uint8_t *store_null;
 
     /* Institutions that have technologies, and their groups. */
     size_t ninst;

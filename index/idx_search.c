@@ -30,6 +30,7 @@ void idx_search_res_free(idx_search_res *res)
 {
     if (!res) return;
     free(res->hits);
+    if (res->mem) idx_engine_release(res->holder, res->mem);
     idx_facets_free(&res->facets);
     idx_query_free(res->query);
     memset(res, 0, sizeof *res);
@@ -271,7 +272,9 @@ static int search_once(idx_db *db, idx_engine *engine, const idx_query *q, const
     }
     if (m) {
         code = idx_mem_search(m, q, r, res, err);
-        idx_engine_release(engine, m);
+        /* Held until the result is freed: its hits are read from it. */
+        res->mem = m;
+        res->holder = engine;
         res->engine = 1;
         return code;
     }
@@ -316,4 +319,38 @@ fail:
     idx_query_free(q);
     idx_search_res_free(res);
     return code;
+}
+
+static char *str_dup(tm_str s)
+{
+    return s.p ? tm_xstrndup(s.p, s.len) : NULL;
+}
+
+int idx_search_hit(idx_db *db, const idx_search_res *res, size_t i, idx_tech *t, tm_err *err)
+{
+    idx_mem_doc d;
+    if (!res->mem || !idx_mem_doc_get(res->mem, res->hits[i].id, &d))
+        return idx_tech_get_brief(db, res->hits[i].id, t, err);
+    idx_tech_init(t);
+    t->id = d.id;
+    t->institution_id = d.institution_id;
+    t->external_id = str_dup(d.external_id);
+    t->title = str_dup(d.title);
+    t->title_en = str_dup(d.title_en);
+    t->summary = str_dup(d.summary);
+    t->description = str_dup(d.description);
+    t->institution = str_dup(d.institution);
+    for (const char *p = d.keywords.p, *end = p + d.keywords.len; p && p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        char *k = tm_xstrndup(p, n);
+        idx_strv_push(&t->keywords, k);
+        free(k);
+        p += n + 1;
+    }
+    t->field = d.field;
+    t->status = d.status;
+    t->trl = d.trl;
+    t->licence = d.licence;
+    return TM_OK;
 }

@@ -18,6 +18,7 @@
 #include "idx_db.h"
 #include "idx_enum.h"
 #include "idx_query.h"
+#include "idx_tech.h"
 
 #define IDX_PER_PAGE_MAX 100
 /* A query of several words that all match fewer technologies than this
@@ -74,14 +75,23 @@ typedef struct idx_search_res {
     int64_t total;
     idx_hit *hits; /* the requested page, best first */
     size_t nhits;
-    idx_facets facets;    /* over every match, not just the page */
-    idx_query *query;     /* parsed and tokenized query for snippets; NULL if blank */
-    int engine;           /* 1: in-memory engine, 0: FTS5 path (for tests and metrics) */
-    bool relaxed;         /* the words were too strict together: any of them matched */
-    int64_t strict_total; /* matches of all the words, when relaxed */
+    idx_facets facets;         /* over every match, not just the page */
+    idx_query *query;          /* parsed and tokenized query for snippets; NULL if blank */
+    int engine;                /* 1: in-memory engine, 0: FTS5 path (for tests and metrics) */
+    struct idx_mem *mem;       /* the snapshot that answered, held until free; or NULL */
+    struct idx_engine *holder; /* the engine mem is released to */
+    bool relaxed;              /* the words were too strict together: any of them matched */
+    int64_t strict_total;      /* matches of all the words, when relaxed */
 } idx_search_res;
 
 void idx_search_res_free(idx_search_res *res);
+
+/* The brief record (no patents) of hit i into *t (initialized by the call;
+ * idx_tech_clear it): from the snapshot that answered, so it shows what was
+ * matched and costs no SQL, else from the store. TM_ENOTFOUND when the
+ * technology is gone. */
+int idx_search_hit(idx_db *db, const idx_search_res *res, size_t i, idx_tech *t,
+                   tm_err *err) TM_MUST_CHECK;
 
 typedef struct idx_engine idx_engine;
 

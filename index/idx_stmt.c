@@ -83,7 +83,7 @@ static const char *const idx_sql[IDX_STMT__COUNT] = {
     [IDX_STMT_MEM_TECHS] =
         "SELECT id, institution_id, field, status, trl, licence, created_at,"
         " title, title_en, keywords, summary, description, inst_names, inventors, ipc,"
-        " patent_numbers FROM technology ORDER BY id",
+        " patent_numbers, external_id FROM technology ORDER BY id",
     [IDX_STMT_SEARCH_MATCH_RANK] =
         "SELECT t.id, " BM25 " AS score" FTS_JOIN SEARCH_FILTERS " ORDER BY score, t.id DESC" PAGE,
     [IDX_STMT_SEARCH_MATCH_NEWEST] = "SELECT t.id, " BM25 " AS score" FTS_JOIN SEARCH_FILTERS

@@ -93,11 +93,11 @@ static void facets_write(srv_jw *w, const idx_facets *f)
 
 /* One search item: the brief record plus its highlighted snippet. Nothing
  * is written when the technology vanished between search and read. */
-static int search_item(srv_req *r, const idx_search_res *res, const idx_hit *hit, tm_buf *snip,
-                       srv_jw *w, tm_err *err)
+static int search_item(srv_req *r, const idx_search_res *res, size_t hit, tm_buf *snip, srv_jw *w,
+                       tm_err *err)
 {
     idx_tech t;
-    int code = idx_tech_get_brief(r->db, hit->id, &t, err);
+    int code = idx_search_hit(r->db, res, hit, &t, err);
     if (code == TM_ENOTFOUND) return TM_OK;
     if (code != TM_OK) return code;
     tm_buf kw = {0};
@@ -123,7 +123,7 @@ static int search_item(srv_req *r, const idx_search_res *res, const idx_hit *hit
     srv_jw_key(w, "snippet");
     srv_jw_strn(w, tm_buf_cstr(snip), snip->len);
     srv_jw_key(w, "score");
-    srv_jw_real(w, hit->score);
+    srv_jw_real(w, res->hits[hit].score);
     srv_jw_obj_end(w);
     idx_tech_clear(&t);
     return TM_OK;
@@ -152,7 +152,7 @@ void api_tech_search(srv_req *r)
     srv_jw_key(&w, "items");
     srv_jw_arr(&w);
     for (size_t i = 0; i < res.nhits; i++)
-        if ((code = search_item(r, &res, &res.hits[i], &snip, &w, &err)) != TM_OK) goto fail;
+        if ((code = search_item(r, &res, i, &snip, &w, &err)) != TM_OK) goto fail;
     srv_jw_arr_end(&w);
     srv_jw_key(&w, "facets");
     facets_write(&w, &res.facets);

@@ -9,6 +9,7 @@
 #include "../../index/idx_db.h"
 #include "../../index/idx_enum.h"
 #include "../../index/idx_inst.h"
+#include "../../index/idx_mem.h"
 #include "../../index/idx_search.h"
 #include "../../index/idx_tech.h"
 #include "../tm_test.h"
@@ -234,6 +235,12 @@ static void seed(idx_db *db)
         t.status = rows[i].status;
         t.licence = rows[i].licence;
         idx_strv_clear(&t.keywords);
+        if (i == 1) {
+            t.summary = tm_xstrdup("영상 진단 요약");
+            t.title_en = tm_xstrdup("Medical imaging AI");
+            idx_strv_push(&t.keywords, "영상");
+            idx_strv_push(&t.keywords, "AI");
+        }
         CHECK(upsert(db, &t, &res) == TM_OK);
         idx_tech_clear(&t);
     }
@@ -323,6 +330,44 @@ TM_TEST(fts_search_filters_and_counts_facets_over_all_matches)
     CHECK(idx_search(db, NULL, &req, &res, &err) == TM_OK);
     CHECK(res.nhits == 4 && res.hits[0].id == 3 && res.hits[3].id == 1);
     idx_search_res_free(&res);
+    drop_db(db);
+}
+
+static bool same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+TM_TEST(a_hit_read_from_the_snapshot_equals_the_stored_record)
+{
+    idx_db *db = fresh_db();
+    seed(db);
+    idx_engine *e = NULL;
+    tm_err err = {0};
+    CHECK(idx_engine_open(db_path, &e, &err) == TM_OK);
+    idx_search_req req;
+    idx_search_res res = {0};
+    idx_search_req_init(&req);
+    req.status = -1;
+    CHECK(e && idx_search(db, e, &req, &res, &err) == TM_OK);
+    CHECK(res.engine == 1 && res.mem != NULL && res.nhits == 4);
+    for (size_t i = 0; i < res.nhits; i++) {
+        idx_tech a, b;
+        CHECK(idx_search_hit(db, &res, i, &a, &err) == TM_OK);
+        CHECK(idx_tech_get_brief(db, res.hits[i].id, &b, &err) == TM_OK);
+        CHECK(a.id == b.id && a.institution_id == b.institution_id);
+        CHECK(same_str(a.external_id, b.external_id) && same_str(a.title, b.title));
+        CHECK(same_str(a.title_en, b.title_en) && same_str(a.summary, b.summary));
+        CHECK(same_str(a.description, b.description) && same_str(a.institution, b.institution));
+        CHECK(a.field == b.field && a.status == b.status && a.trl == b.trl);
+        CHECK(a.licence == b.licence && a.keywords.n == b.keywords.n);
+        for (size_t k = 0; k < a.keywords.n && k < b.keywords.n; k++)
+            CHECK_STR(a.keywords.v[k], b.keywords.v[k]);
+        idx_tech_clear(&a);
+        idx_tech_clear(&b);
+    }
+    idx_search_res_free(&res);
+    idx_engine_free(e);
     drop_db(db);
 }
 
