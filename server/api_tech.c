@@ -51,7 +51,6 @@ static void jw_count(srv_jw *w, const char *key, uint32_t n)
 
 static void facets_write(srv_jw *w, const idx_facets *f)
 {
-    char key[32];
     srv_jw_obj(w);
     srv_jw_key(w, "field");
     srv_jw_obj(w);
@@ -61,8 +60,8 @@ static void facets_write(srv_jw *w, const idx_facets *f)
     srv_jw_key(w, "institution");
     srv_jw_obj(w);
     for (size_t i = 0; i < f->ninstitution; i++) {
-        (void)snprintf(key, sizeof key, "%lld", (long long)f->institution[i].id);
-        jw_count(w, key, f->institution[i].n);
+        srv_jw_key_int(w, f->institution[i].id);
+        srv_jw_int(w, f->institution[i].n);
     }
     srv_jw_obj_end(w);
     srv_jw_key(w, "group");
@@ -79,8 +78,8 @@ static void facets_write(srv_jw *w, const idx_facets *f)
     srv_jw_obj(w);
     for (int i = 1; i <= 9; i++)
         if (f->trl[i]) {
-            (void)snprintf(key, sizeof key, "%d", i);
-            jw_count(w, key, f->trl[i]);
+            srv_jw_key_int(w, i);
+            srv_jw_int(w, f->trl[i]);
         }
     srv_jw_obj_end(w);
     srv_jw_key(w, "licence");

@@ -28,6 +28,8 @@ void srv_jw_arr(srv_jw *w);     /* [ */
 void srv_jw_arr_end(srv_jw *w); /* ] */
 /* A member name; the next value is its value. */
 void srv_jw_key(srv_jw *w, const char *key);
+/* A member name that is a number ("17"), as facet keys are. */
+void srv_jw_key_int(srv_jw *w, int64_t key);
 /* s[0..n) as a string; NULL s writes null. */
 void srv_jw_strn(srv_jw *w, const char *s, size_t n);
 void srv_jw_str(srv_jw *w, const char *s);

@@ -60,6 +60,22 @@ TM_TEST(strings_with_quotes_controls_and_korean_round_trip)
     }
 }
 
+TM_TEST(integers_print_exactly_at_their_limits)
+{
+    tm_buf b = {0};
+    srv_jw w;
+    srv_jw_init(&w, &b);
+    srv_jw_arr(&w);
+    srv_jw_int(&w, 0);
+    srv_jw_int(&w, 9);
+    srv_jw_int(&w, -10);
+    srv_jw_int(&w, INT64_MAX);
+    srv_jw_int(&w, INT64_MIN);
+    srv_jw_arr_end(&w);
+    CHECK_STR(tm_buf_cstr(&b), "[0,9,-10,9223372036854775807,-9223372036854775808]");
+    tm_buf_free(&b);
+}
+
 TM_TEST(reals_round_trip_and_non_finite_becomes_zero)
 {
     const double v[] = {0.1, 10.370937675207921, -3e-7, 1e300, 0.0 / 0.0};
