@@ -60,13 +60,14 @@ build/asan/tests/%: tests/unit/%.c tests/tm_test.h build/asan/libtechmart.a
 
 # Each fuzz target twice: a corpus replay (gcc, ASan+UBSan) that `make test`
 # runs, and a libFuzzer binary (clang) that `make fuzz` runs for a while.
-build/asan/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c build/asan/libtechmart.a
+build/asan/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) build/asan/libtechmart.a
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) -Wno-missing-prototypes $(SAN) -DTM_CORPUS='"tests/fuzz/corpus/$*"' \
 		$< tests/fuzz/replay.c build/asan/libtechmart.a -o $@ $(LIBS)
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(HDRS)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(LIB_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
 	clang $(WARN) -Wno-missing-prototypes -O1 -g -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all \
 		$< $(LIB_SRC) server/demo_data.S -o $@ $(LIBS)
 
 FUZZ_SECONDS ?= 60
@@ -76,7 +77,7 @@ fuzz:
 	@for f in $(FUZZ_BIN); do \
 		name=$${f##*/fuzz_}; mkdir -p build/fuzz/new_$$name; \
 		echo "fuzzing $$name for $(FUZZ_SECONDS) s"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/new_$$name \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=2048 build/fuzz/new_$$name \
 			tests/fuzz/corpus/$$name || exit 1; \
 	done
 

@@ -13,6 +13,8 @@ void tm_time_iso(char out[21])
     if (strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tmv) == 0) out[0] = '\0';
 }
 
+static void tm_log_line(int fd, const char *level, const char *fmt, va_list ap) TM_PRINTF(3, 0);
+
 static void tm_log_line(int fd, const char *level, const char *fmt, va_list ap)
 {
     char line[2048];

@@ -17,6 +17,7 @@ struct imp_csv {
     size_t pos, len;
     bool eof, ioerr, started;
     size_t line;     /* line of buf[pos] */
+    bool quoted_cr;  /* a quoted field's text so far ends with '\r' at the end of buf */
     size_t rec_line; /* line where the current record starts */
     tm_buf data;     /* the record's fields, each followed by a NUL */
     size_t *off, *flen;
@@ -214,8 +215,12 @@ imp_csv_kind imp_csv_next(imp_csv *c, tm_err *err)
         } else if (st == QUOTED) {
             const unsigned char *q = memchr(p, '"', (size_t)(e - p));
             const unsigned char *stop = q ? q : e;
-            for (const unsigned char *nl = p; (nl = memchr(nl, '\n', (size_t)(stop - nl))); nl++)
+            /* Line breaks inside quotes count as outside: CR, LF or CRLF. */
+            for (const unsigned char *b = p; (b = memchr(b, '\r', (size_t)(stop - b))); b++)
                 c->line++;
+            for (const unsigned char *b = p; (b = memchr(b, '\n', (size_t)(stop - b))); b++)
+                if (!(b > p ? b[-1] == '\r' : c->quoted_cr)) c->line++;
+            c->quoted_cr = !q && stop > p && stop[-1] == '\r';
             field_add(c, p, (size_t)(stop - p));
             c->pos += (size_t)(stop - p);
             if (q) {

@@ -459,7 +459,11 @@ int imp_rec_cols_init(imp_rec_cols *cols, const tm_str *names, size_t n, bool in
         cols->n = i + 1;
         for (size_t j = 0; j < i; j++)
             if (cols->kind[i] != COL_SKIP && strcmp(cols->names[j], cols->names[i]) == 0) {
-                code = tm_err_set(err, TM_EINVAL, "header", "column \"%.40s\" appears twice",
+                /* At most 40 bytes, cut between characters. */
+                int k = (int)strnlen(cols->names[i], 41);
+                while (k > 40 || (k > 0 && ((unsigned char)cols->names[i][k] & 0xC0) == 0x80))
+                    k--;
+                code = tm_err_set(err, TM_EINVAL, "header", "column \"%.*s\" appears twice", k,
                                   cols->names[i]);
                 break;
             }

@@ -8,6 +8,7 @@
 
 #include "../../common/tm_alloc.h"
 #include "../../common/tm_buf.h"
+#include "../../common/tm_utf8.h"
 #include "../../import/imp.h"
 #include "../../import/imp_csv.h"
 #include "../../import/imp_json.h"
@@ -204,6 +205,41 @@ TM_TEST(csv_reader_limits_field_size_and_column_count_and_goes_on)
     CHECK(imp_csv_next(c, &err) == IMP_CSV_END);
     imp_csv_free(c);
     fclose(f);
+}
+
+TM_TEST(csv_reader_counts_a_lone_cr_inside_quotes_as_a_line_and_crlf_as_one)
+{
+    FILE *f;
+    tm_err err = {0};
+    /* A CR-only file (as old Mac spreadsheets write) with a two-line cell. */
+    imp_csv *c = csv_of("h1,h2\r1,\"a\rb\"\r2,\"c\r\nd\"\r3,x\r", &f, NULL);
+    const size_t lines[] = {1, 2, 4, 6};
+    for (size_t i = 0; i < 4; i++) {
+        CHECK(imp_csv_next(c, &err) == IMP_CSV_ROW);
+        CHECK(imp_csv_line(c) == lines[i]);
+    }
+    CHECK(imp_csv_next(c, &err) == IMP_CSV_END);
+    imp_csv_free(c);
+    fclose(f);
+
+    /* A CRLF inside quotes split between two reads of the file is one line. */
+    tm_buf b = {0};
+    tm_buf_puts(&b, "h\n\"");
+    while (b.len < 64 * 1024 - 1)
+        tm_buf_putc(&b, 'x');
+    tm_buf_puts(&b, "\r\ny\"\nnext\n");
+    f = fmemopen(b.p, b.len, "rb");
+    c = imp_csv_open(f, NULL);
+    CHECK(imp_csv_next(c, &err) == IMP_CSV_ROW);
+    CHECK(imp_csv_next(c, &err) == IMP_CSV_ROW);
+    CHECK(imp_csv_line(c) == 2 && imp_csv_field(c, 0).len == 64 * 1024 - 1);
+    CHECK(imp_csv_next(c, &err) == IMP_CSV_ROW);
+    CHECK(imp_csv_line(c) == 4);
+    CHECK_STR(imp_csv_field(c, 0).p, "next");
+    CHECK(imp_csv_next(c, &err) == IMP_CSV_END);
+    imp_csv_free(c);
+    fclose(f);
+    tm_buf_free(&b);
 }
 
 /* ---- the JSON readers alone ---- */
@@ -429,6 +465,21 @@ TM_TEST(validator_passes_unknown_keys_to_the_callback_and_still_accepts)
 
 /* ---- whole files ---- */
 
+TM_TEST(a_long_duplicate_column_name_is_quoted_cut_between_characters)
+{
+    /* 20 Hangul syllables, 60 bytes: a 40-byte cut falls inside the 14th. */
+    const char *name = "가나다라마바사아자차카타파하가나다라마바";
+    tm_str names[] = {
+        {"title", 5}, {"institution", 11}, {name, strlen(name)}, {name, strlen(name)}};
+    imp_rec_cols cols;
+    tm_err err = {0};
+    CHECK(imp_rec_cols_init(&cols, names, 4, false, &err) == TM_EINVAL);
+    CHECK_STR(err.field, "header");
+    CHECK(tm_utf8_valid(err.msg, strlen(err.msg)));
+    CHECK_STR(err.msg, "column \"가나다라마바사아자차카타파\" appears twice");
+    CHECK(cols.n == 0);
+}
+
 TM_TEST(format_is_chosen_by_extension)
 {
     imp_format fmt;
@@ -550,8 +601,8 @@ TM_TEST(good_jsonl_stores_every_field)
     CHECK(rep.added == 3 && rep.rejected == 0 && rep.nissues == 0);
     CHECK(rep.nnew_institutions == 2);
     char *out = report_text(&rep);
-    CHECK(has_line(out, "3 added, 0 updated, 0 unchanged, 0 rejected; new institutions: "
-                        "테스트대학교, Test Institute of Technology"));
+    CHECK(has_line(out, "3 added, 0 updated, 0 unchanged, 0 rejected; 2 new institutions: "
+                        "테스트대학교 | Test Institute of Technology"));
     free(out);
     imp_report_free(&rep);
 
@@ -684,7 +735,7 @@ TM_TEST(mixed_jsonl_rejects_bad_lines_with_file_line_field_and_message)
     /* One warning per unknown name per file, at its first line. */
     CHECK(has_line(out, "warning: mixed.jsonl:2: colour: unknown field; ignored"));
     CHECK(strstr(out, "mixed.jsonl:9: colour") == NULL);
-    CHECK(has_line(out, "4 added, 0 updated, 0 unchanged, 8 rejected; new institutions: "
+    CHECK(has_line(out, "4 added, 0 updated, 0 unchanged, 8 rejected; 1 new institution: "
                         "테스트대학교"));
     const imp_issue *is = issue_at(&rep, 7);
     CHECK(is && is->field[0] == '\0' && !is->warning);
