@@ -515,10 +515,12 @@ static int run_file(imp_run *r, FILE *f, imp_format fmt, imp_rec_fn fn, tm_err *
     }
     if ((code = idx_db_begin_write(r->db, err)) != TM_OK) goto out;
     in_tx = true;
+    if ((code = idx_tech_bulk_begin(r->db, err)) != TM_OK) goto out;
     if (fmt == IMP_FMT_CSV)
         code = read_csv(r, f, err);
     else
         code = read_json(r, f, fmt == IMP_FMT_JSON, fn, err);
+    if (code == TM_OK) code = idx_tech_bulk_end(r->db, err);
     if (code == TM_OK && r->records == 0) warn(r, 0, "", "no records");
     if (code == TM_OK && !r->opts->dry_run) {
         in_tx = false;

@@ -108,6 +108,49 @@ static const char *const migrations[] = {
     "CREATE TRIGGER institution_group_ad AFTER DELETE ON institution_group BEGIN"
     "  UPDATE meta SET value = value + 1 WHERE key = 'catalogue_gen';"
     "END;",
+
+    /* 2: bulk imports index their new rows in one statement at the end
+     * (idx_tech_bulk_begin/end). FTS5 flushes its pending terms at every
+     * statement that writes it, so a trigger per row wrote a tiny segment
+     * per technology and merged them again and again. meta.fts_deferred is
+     * 0, or the first id whose index entry is deferred (only ever non-zero
+     * inside a write transaction). */
+    "INSERT INTO meta (key, value) VALUES ('fts_deferred', 0);"
+    "DROP TRIGGER technology_ai;"
+    "DROP TRIGGER technology_ad;"
+    "DROP TRIGGER technology_au_fts;"
+    "CREATE TRIGGER technology_ai AFTER INSERT ON technology"
+    "  WHEN (SELECT value FROM meta WHERE key = 'fts_deferred') = 0 BEGIN"
+    "  INSERT INTO technology_fts (rowid, title, title_en, keywords, summary, description,"
+    "    inst_names, inventors, ipc, patent_numbers)"
+    "  VALUES (new.id, new.title, new.title_en, new.keywords, new.summary, new.description,"
+    "    new.inst_names, new.inventors, new.ipc, new.patent_numbers);"
+    "  UPDATE meta SET value = value + 1 WHERE key = 'catalogue_gen';"
+    "END;"
+    "CREATE TRIGGER technology_ad AFTER DELETE ON technology"
+    "  WHEN (SELECT value FROM meta WHERE key = 'fts_deferred') = 0 OR"
+    "       old.id < (SELECT value FROM meta WHERE key = 'fts_deferred') BEGIN"
+    "  INSERT INTO technology_fts (technology_fts, rowid, title, title_en, keywords, summary,"
+    "    description, inst_names, inventors, ipc, patent_numbers)"
+    "  VALUES ('delete', old.id, old.title, old.title_en, old.keywords, old.summary,"
+    "    old.description, old.inst_names, old.inventors, old.ipc, old.patent_numbers);"
+    "END;"
+    "CREATE TRIGGER technology_ad_gen AFTER DELETE ON technology BEGIN"
+    "  UPDATE meta SET value = value + 1 WHERE key = 'catalogue_gen';"
+    "END;"
+    "CREATE TRIGGER technology_au_fts AFTER UPDATE OF title, title_en, keywords, summary,"
+    "  description, inst_names, inventors, ipc, patent_numbers ON technology"
+    "  WHEN (SELECT value FROM meta WHERE key = 'fts_deferred') = 0 OR"
+    "       old.id < (SELECT value FROM meta WHERE key = 'fts_deferred') BEGIN"
+    "  INSERT INTO technology_fts (technology_fts, rowid, title, title_en, keywords, summary,"
+    "    description, inst_names, inventors, ipc, patent_numbers)"
+    "  VALUES ('delete', old.id, old.title, old.title_en, old.keywords, old.summary,"
+    "    old.description, old.inst_names, old.inventors, old.ipc, old.patent_numbers);"
+    "  INSERT INTO technology_fts (rowid, title, title_en, keywords, summary, description,"
+    "    inst_names, inventors, ipc, patent_numbers)"
+    "  VALUES (new.id, new.title, new.title_en, new.keywords, new.summary, new.description,"
+    "    new.inst_names, new.inventors, new.ipc, new.patent_numbers);"
+    "END;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -98,6 +98,19 @@ static const char *const idx_sql[IDX_STMT__COUNT] = {
         " ORDER BY t.trl IS NULL, t.trl DESC, t.created_at DESC, t.id DESC" PAGE,
     [IDX_STMT_SEARCH_ALL_FACETS] = FACET_COLS ALL_FROM SEARCH_FILTERS,
     [IDX_STMT_FTS_REBUILD] = "INSERT INTO technology_fts (technology_fts) VALUES ('rebuild')",
+    [IDX_STMT_BULK_BEGIN] =
+        "UPDATE meta SET value = (SELECT coalesce(max(id), 0) + 1 FROM technology)"
+        " WHERE key = 'fts_deferred'",
+    [IDX_STMT_BULK_FTS] =
+        "INSERT INTO technology_fts (rowid, title, title_en, keywords, summary, description,"
+        " inst_names, inventors, ipc, patent_numbers)"
+        " SELECT id, title, title_en, keywords, summary, description, inst_names, inventors, ipc,"
+        " patent_numbers FROM technology"
+        " WHERE id >= (SELECT value FROM meta WHERE key = 'fts_deferred')"
+        " AND (SELECT value FROM meta WHERE key = 'fts_deferred') > 0",
+    [IDX_STMT_BULK_END] = "UPDATE meta SET value = CASE key WHEN 'fts_deferred' THEN 0"
+                          " ELSE value + (?1 > 0) END"
+                          " WHERE key IN ('fts_deferred', 'catalogue_gen')",
 };
 
 const char *idx_stmt_sql(idx_stmt id)

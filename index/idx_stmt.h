@@ -31,6 +31,9 @@ typedef enum {
     IDX_STMT_SEARCH_ALL_TRL,
     IDX_STMT_SEARCH_ALL_FACETS,
     IDX_STMT_FTS_REBUILD,
+    IDX_STMT_BULK_BEGIN, /* defer index entries of ids from max(id) + 1 */
+    IDX_STMT_BULK_FTS,   /* index the deferred rows in one statement */
+    IDX_STMT_BULK_END,
     IDX_STMT__COUNT
 } idx_stmt;
 

@@ -474,3 +474,22 @@ int idx_tech_count(idx_db *db, int64_t *n, tm_err *err)
     idx_db_stmt_done(s);
     return code;
 }
+
+int idx_tech_bulk_begin(idx_db *db, tm_err *err)
+{
+    sqlite3_stmt *s = idx_db_stmt(db, IDX_STMT_BULK_BEGIN, err);
+    if (!s) return err->code;
+    return step_done(db, s, err);
+}
+
+int idx_tech_bulk_end(idx_db *db, tm_err *err)
+{
+    sqlite3_stmt *s = idx_db_stmt(db, IDX_STMT_BULK_FTS, err);
+    if (!s) return err->code;
+    int code = step_done(db, s, err);
+    if (code != TM_OK) return code;
+    int added = sqlite3_changes(db->h);
+    if (!(s = idx_db_stmt(db, IDX_STMT_BULK_END, err))) return err->code;
+    sqlite3_bind_int(s, 1, added); /* the insert trigger's generation bump, once */
+    return step_done(db, s, err);
+}

@@ -80,6 +80,16 @@ typedef struct idx_upsert_res {
  * a savepoint. */
 int idx_tech_upsert(idx_db *db, const idx_tech *t, idx_upsert_res *res, tm_err *err) TM_MUST_CHECK;
 
+/* Bulk mode for an import: inside a write transaction, the full-text
+ * entries of the technologies added after idx_tech_bulk_begin are written
+ * by idx_tech_bulk_end in one statement instead of by a trigger per row
+ * (FTS5 flushes its pending terms at every statement that writes it, so
+ * per-row entries cost several times more). Updates and deletes of older
+ * rows are indexed at once, as always. idx_tech_bulk_end must run before
+ * the commit; a rollback undoes both. */
+int idx_tech_bulk_begin(idx_db *db, tm_err *err) TM_MUST_CHECK;
+int idx_tech_bulk_end(idx_db *db, tm_err *err) TM_MUST_CHECK;
+
 /* Reads technology id with its patents into *t (initialized by the call).
  * TM_ENOTFOUND when there is none. */
 int idx_tech_get(idx_db *db, int64_t id, idx_tech *t, tm_err *err) TM_MUST_CHECK;

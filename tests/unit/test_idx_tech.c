@@ -210,6 +210,54 @@ TM_TEST(every_write_bumps_the_catalogue_generation)
     drop_db(db);
 }
 
+static bool fts_intact(idx_db *db)
+{
+    return sqlite3_exec(
+               db->h,
+               "INSERT INTO technology_fts (technology_fts, rank) VALUES ('integrity-check', 1)",
+               NULL, NULL, NULL) == SQLITE_OK;
+}
+
+TM_TEST(a_bulk_write_indexes_its_new_rows_once_with_their_final_values)
+{
+    idx_db *db = fresh_db();
+    tm_err err = {0};
+    idx_tech old, a;
+    idx_upsert_res res;
+    int64_t g0 = 0, g1 = 0;
+    make_tech(&old, "B-OLD", "오래된 센서", "서울대학교", NULL);
+    CHECK(upsert(db, &old, &res) == TM_OK);
+    CHECK(idx_db_catalogue_gen(db, &g0, &err) == TM_OK);
+
+    CHECK(idx_db_begin_write(db, &err) == TM_OK);
+    CHECK(idx_tech_bulk_begin(db, &err) == TM_OK);
+    make_tech(&a, "B-NEW", "첫번째 제목 qqfirst", "서울대학교", NULL);
+    CHECK(idx_tech_upsert(db, &a, &res, &err) == TM_OK && res.kind == IDX_UPSERT_ADDED);
+    free(a.title);
+    a.title = tm_xstrdup("두번째 제목 qqsecond"); /* the same record again, changed */
+    CHECK(idx_tech_upsert(db, &a, &res, &err) == TM_OK && res.kind == IDX_UPSERT_UPDATED);
+    free(old.title);
+    old.title = tm_xstrdup("새로운 센서 qqolder"); /* a row from before the bulk write */
+    CHECK(idx_tech_upsert(db, &old, &res, &err) == TM_OK && res.kind == IDX_UPSERT_UPDATED);
+    CHECK(idx_tech_bulk_end(db, &err) == TM_OK);
+    CHECK(idx_db_commit(db, &err) == TM_OK);
+
+    CHECK(fts_intact(db));
+    CHECK(search_total(db, "qqsecond", NULL) == 1);
+    CHECK(search_total(db, "qqfirst", NULL) == 0);
+    CHECK(search_total(db, "qqolder", NULL) == 1);
+    CHECK(search_total(db, "오래된", NULL) == 0);
+    CHECK(idx_db_catalogue_gen(db, &g1, &err) == TM_OK && g1 > g0);
+    /* and the flag is off again: a plain write is indexed at once */
+    idx_tech_clear(&a);
+    make_tech(&a, "B-LATER", "나중에 qqlater", "서울대학교", NULL);
+    CHECK(upsert(db, &a, &res) == TM_OK);
+    CHECK(search_total(db, "qqlater", NULL) == 1 && fts_intact(db));
+    idx_tech_clear(&a);
+    idx_tech_clear(&old);
+    drop_db(db);
+}
+
 static void seed(idx_db *db)
 {
     static const struct {
