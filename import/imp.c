@@ -136,7 +136,7 @@ static void rep_mark_restore(imp_report *rep, const rep_mark *m)
     rep->nnew_institutions = m->nnew;
 }
 
-void imp_report_print(const imp_report *rep, FILE *out)
+void imp_report_print(const imp_report *rep, const char *label, FILE *out)
 {
     for (size_t i = 0; i < rep->nissues; i++) {
         const imp_issue *is = &rep->issues[i];
@@ -146,6 +146,7 @@ void imp_report_print(const imp_report *rep, FILE *out)
     }
     size_t total = rep->rejected + rep->warnings;
     if (total > rep->nissues) fprintf(out, "(%zu more issues not shown)\n", total - rep->nissues);
+    if (label) fprintf(out, "%s: ", label);
     fprintf(out, "%zu added, %zu updated, %zu unchanged, %zu rejected", rep->added, rep->updated,
             rep->unchanged, rep->rejected);
     /* Names, then a count: a file from a new source may name hundreds. */
@@ -520,7 +521,8 @@ static int run_file(imp_run *r, FILE *f, imp_format fmt, imp_rec_fn fn, tm_err *
         code = read_csv(r, f, err);
     else
         code = read_json(r, f, fmt == IMP_FMT_JSON, fn, err);
-    if (code == TM_OK) code = idx_tech_bulk_end(r->db, err);
+    /* A dry run rolls back: the deferred entries need not be written. */
+    if (code == TM_OK && !r->opts->dry_run) code = idx_tech_bulk_end(r->db, err);
     if (code == TM_OK && r->records == 0) warn(r, 0, "", "no records");
     if (code == TM_OK && !r->opts->dry_run) {
         in_tx = false;

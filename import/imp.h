@@ -65,8 +65,9 @@ int imp_stream(idx_db *db, FILE *f, const char *name, imp_format fmt, const imp_
 int imp_institutions(idx_db *db, FILE *f, const char *name, imp_report *rep,
                      tm_err *err) TM_MUST_CHECK;
 
-/* "file:line: field: message" per issue, then the summary line, to out. */
-void imp_report_print(const imp_report *rep, FILE *out);
+/* "file:line: field: message" per issue, then the summary line, prefixed
+ * with "label: " when label is not NULL, to out. */
+void imp_report_print(const imp_report *rep, const char *label, FILE *out);
 void imp_report_free(imp_report *rep);
 
 #endif

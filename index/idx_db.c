@@ -119,8 +119,12 @@ static const char *const migrations[] = {
     "DROP TRIGGER technology_ai;"
     "DROP TRIGGER technology_ad;"
     "DROP TRIGGER technology_au_fts;"
+    /* A new row below the mark (an id reused after the highest row was
+     * deleted, or a random rowid past INT64_MAX) is indexed at once: the
+     * bulk statement only takes ids from the mark. */
     "CREATE TRIGGER technology_ai AFTER INSERT ON technology"
-    "  WHEN (SELECT value FROM meta WHERE key = 'fts_deferred') = 0 BEGIN"
+    "  WHEN (SELECT value FROM meta WHERE key = 'fts_deferred') = 0 OR"
+    "       new.id < (SELECT value FROM meta WHERE key = 'fts_deferred') BEGIN"
     "  INSERT INTO technology_fts (rowid, title, title_en, keywords, summary, description,"
     "    inst_names, inventors, ipc, patent_numbers)"
     "  VALUES (new.id, new.title, new.title_en, new.keywords, new.summary, new.description,"

@@ -180,6 +180,7 @@ int idx_search_fts(idx_db *db, const idx_query *q, const idx_search_req *req, id
     sqlite3_stmt *s = NULL;
     int rc, code;
     idx_stmt page_stmt, facet_stmt;
+    bool own_tx = false;
 
     if (sort < 0 || (sort == IDX_SORT_RELEVANCE && !match))
         sort = match ? IDX_SORT_RELEVANCE : IDX_SORT_NEWEST;
@@ -193,8 +194,10 @@ int idx_search_fts(idx_db *db, const idx_query *q, const idx_search_req *req, id
         page_stmt = sort == IDX_SORT_TRL ? IDX_STMT_SEARCH_ALL_TRL : IDX_STMT_SEARCH_ALL_NEWEST;
         facet_stmt = IDX_STMT_SEARCH_ALL_FACETS;
     }
-    /* One read transaction: the page and the counts see the same catalogue. */
+    /* One read transaction: the page and the counts see the same catalogue.
+     * Only a transaction begun here is ended here. */
     if ((code = idx_db_begin_read(db, err)) != TM_OK) goto out;
+    own_tx = true;
     if (!(s = idx_db_stmt(db, page_stmt, err))) {
         code = err->code;
         goto out;
@@ -235,7 +238,7 @@ int idx_search_fts(idx_db *db, const idx_query *q, const idx_search_req *req, id
     if (rc != SQLITE_DONE) code = idx_db_fail(db, rc, err);
     idx_facets_finish(&res->facets);
 out:
-    idx_db_rollback(db);
+    if (own_tx) idx_db_rollback(db);
     inst_groups_free(&groups);
     tm_buf_free(&expr);
     return code;
@@ -303,7 +306,10 @@ int idx_search(idx_db *db, idx_engine *engine, const idx_search_req *req, idx_se
     if ((code = search_once(db, engine, q, &r, res, err)) != TM_OK) goto fail;
     if (res->total < IDX_RELAX_BELOW && idx_query_relax(q)) {
         idx_search_res loose = {0};
-        if ((code = search_once(db, engine, q, &r, &loose, err)) != TM_OK) goto fail;
+        if ((code = search_once(db, engine, q, &r, &loose, err)) != TM_OK) {
+            idx_search_res_free(&loose);
+            goto fail;
+        }
         if (loose.total > res->total) {
             loose.relaxed = true;
             loose.strict_total = res->total;

@@ -310,9 +310,9 @@ static int cmd_import(int argc, char **argv)
                     err.field[0] ? ": " : "", err.msg);
             status = 1;
         } else {
-            printf("%s%s: ", argv[i], o.dry_run ? " (dry run)" : "");
-            fflush(stdout);
-            imp_report_print(&rep, stdout);
+            char label[4096];
+            (void)snprintf(label, sizeof label, "%s%s", argv[i], o.dry_run ? " (dry run)" : "");
+            imp_report_print(&rep, label, stdout);
             if (rep.rejected) status = 1;
         }
         imp_report_free(&rep);
@@ -343,12 +343,8 @@ static int cmd_demo(int argc, char **argv)
         fprintf(stderr, "techmart demo: %s\n", err.msg);
         status = 1;
     } else {
-        printf("institutions: ");
-        fflush(stdout);
-        imp_report_print(&irep, stdout);
-        printf("technologies: ");
-        fflush(stdout);
-        imp_report_print(&trep, stdout);
+        imp_report_print(&irep, "institutions", stdout);
+        imp_report_print(&trep, "technologies", stdout);
         status = irep.rejected || trep.rejected;
     }
     imp_report_free(&irep);

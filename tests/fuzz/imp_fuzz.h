@@ -278,7 +278,7 @@ static void fz_check_report(const imp_report *rep, const fz_expect *e, const cha
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
     FZ_ASSERT(out != NULL, "open_memstream");
-    imp_report_print(rep, out);
+    imp_report_print(rep, NULL, out);
     fclose(out);
     (void)snprintf(want, sizeof want, "%zu added, %zu updated, %zu unchanged, %zu rejected",
                    rep->added, rep->updated, rep->unchanged, rep->rejected);

@@ -258,6 +258,52 @@ TM_TEST(a_bulk_write_indexes_its_new_rows_once_with_their_final_values)
     drop_db(db);
 }
 
+TM_TEST(a_bulk_write_indexes_a_row_that_reuses_the_highest_id)
+{
+    idx_db *db = fresh_db();
+    tm_err err = {0};
+    idx_tech t;
+    idx_upsert_res res;
+    make_tech(&t, "R-1", "지울 기술 qqgone", "서울대학교", NULL);
+    CHECK(upsert(db, &t, &res) == TM_OK);
+    int64_t top = res.id;
+    idx_tech_clear(&t);
+    CHECK(idx_db_begin_write(db, &err) == TM_OK);
+    CHECK(idx_tech_bulk_begin(db, &err) == TM_OK);
+    /* Without AUTOINCREMENT the next row takes the deleted highest id,
+     * below the bulk mark: it must still be indexed. */
+    CHECK(sqlite3_exec(db->h, "DELETE FROM patent; DELETE FROM technology", NULL, NULL, NULL) ==
+          SQLITE_OK);
+    make_tech(&t, "R-2", "새 기술 qqreused", "서울대학교", NULL);
+    CHECK(idx_tech_upsert(db, &t, &res, &err) == TM_OK && res.id == top);
+    CHECK(idx_tech_bulk_end(db, &err) == TM_OK);
+    CHECK(idx_db_commit(db, &err) == TM_OK);
+    CHECK(fts_intact(db));
+    CHECK(search_total(db, "qqreused", NULL) == 1 && search_total(db, "qqgone", NULL) == 0);
+    idx_tech_clear(&t);
+    drop_db(db);
+}
+
+TM_TEST(a_rolled_back_bulk_write_leaves_plain_writes_indexed)
+{
+    idx_db *db = fresh_db();
+    tm_err err = {0};
+    idx_tech t;
+    idx_upsert_res res;
+    CHECK(idx_db_begin_write(db, &err) == TM_OK);
+    CHECK(idx_tech_bulk_begin(db, &err) == TM_OK);
+    make_tech(&t, "RB-1", "버린 기술 qqdropped", "서울대학교", NULL);
+    CHECK(idx_tech_upsert(db, &t, &res, &err) == TM_OK);
+    idx_db_rollback(db); /* as a failed or dry-run import */
+    idx_tech_clear(&t);
+    make_tech(&t, "RB-2", "남은 기술 qqkept", "서울대학교", NULL);
+    CHECK(upsert(db, &t, &res) == TM_OK);
+    CHECK(fts_intact(db));
+    CHECK(search_total(db, "qqkept", NULL) == 1 && search_total(db, "qqdropped", NULL) == 0);
+    idx_tech_clear(&t);
+    drop_db(db);
+}
+
 static void seed(idx_db *db)
 {
     static const struct {

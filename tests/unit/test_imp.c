@@ -102,7 +102,7 @@ static char *report_text(const imp_report *rep)
     char *p = NULL;
     size_t n = 0;
     FILE *f = open_memstream(&p, &n);
-    imp_report_print(rep, f);
+    imp_report_print(rep, NULL, f);
     fclose(f);
     return p;
 }
@@ -529,7 +529,7 @@ TM_TEST(demo_catalogue_imports_with_nothing_rejected_and_reimports_unchanged)
     CHECK(rep.rejected == 0 && rep.updated == 0 && rep.nissues == 0);
     /* A record repeated verbatim later in the file is unchanged the second time. */
     CHECK(rep.added == distinct && rep.unchanged == lines - distinct);
-    if (rep.nissues) imp_report_print(&rep, stderr);
+    if (rep.nissues) imp_report_print(&rep, NULL, stderr);
     CHECK(tech_count(db) == (int64_t)distinct);
     imp_report_free(&rep);
     CHECK(imp_file(db, DEMO_TECH, NULL, &rep, &err) == TM_OK);
@@ -542,7 +542,7 @@ TM_TEST(demo_catalogue_imports_with_nothing_rejected_and_reimports_unchanged)
      * same records: nothing changes. */
     CHECK(imp_file(db, DATA "demo_sample.csv", NULL, &rep, &err) == TM_OK);
     CHECK(rep.unchanged == 4 && rep.added == 0 && rep.updated == 0 && rep.rejected == 0);
-    if (rep.nissues) imp_report_print(&rep, stderr);
+    if (rep.nissues) imp_report_print(&rep, NULL, stderr);
     imp_report_free(&rep);
     drop_db(db);
 }
@@ -665,7 +665,7 @@ TM_TEST(good_csv_keeps_quoted_commas_newlines_quotes_and_splits_lists)
     idx_tech t;
     CHECK(imp_file(db, DATA "good.csv", NULL, &rep, &err) == TM_OK);
     CHECK(rep.added == 3 && rep.rejected == 0 && rep.nissues == 0);
-    if (rep.nissues) imp_report_print(&rep, stderr);
+    if (rep.nissues) imp_report_print(&rep, NULL, stderr);
     imp_report_free(&rep);
     CHECK(get_by_ext(db, "csv-1", &t));
     CHECK_STR(t.title, "Sensor, low-power");
