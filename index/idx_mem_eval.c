@@ -219,6 +219,27 @@ static size_t merge_pairs(uint32_t *doc, double *wf, size_t n)
 
 /* ---- Phrases ------------------------------------------------------------ */
 
+/* Appends term t's postings that fall in the columns cm to doc/wf (room
+ * for all of them) with their weighted frequencies in those columns, and
+ * returns how many. */
+static size_t postings_in_columns(const idx_mem *m, uint32_t t, unsigned cm, uint32_t *doc,
+                                  double *wf)
+{
+    size_t k = 0;
+    for (uint64_t i = m->term_post[t]; i < m->term_post[t + 1]; i++) {
+        uint32_t v = m->post_wfcm[i];
+        unsigned pcm = v & IDX_MEM_CM_ALL;
+        if (!(pcm & cm)) continue;
+        doc[k] = m->post_doc[i];
+        if (!(pcm & ~cm) && (v >> IDX_MEM_CM_BITS) != IDX_MEM_WF_BIG)
+            wf[k] = (double)(v >> IDX_MEM_CM_BITS);
+        else
+            wf[k] = posting_wf(m, t, i, cm);
+        k++;
+    }
+    return k;
+}
+
 /* One exact token: a view of its postings, or those in the columns of cm. */
 static void phrase_term(idx_mem_eval *q, uint32_t t, unsigned cm, idx_mem_list *out)
 {
@@ -231,18 +252,7 @@ static void phrase_term(idx_mem_eval *q, uint32_t t, unsigned cm, idx_mem_list *
     }
     uint32_t *doc = idx_mem_sc_alloc(&q->sc, n * sizeof *doc);
     double *wf = idx_mem_sc_alloc(&q->sc, n * sizeof *wf);
-    size_t k = 0;
-    for (uint64_t i = b; i < b + n; i++) {
-        uint32_t v = m->post_wfcm[i];
-        unsigned pcm = v & IDX_MEM_CM_ALL;
-        if (!(pcm & cm)) continue;
-        doc[k] = m->post_doc[i];
-        if (!(pcm & ~cm) && (v >> IDX_MEM_CM_BITS) != IDX_MEM_WF_BIG)
-            wf[k] = (double)(v >> IDX_MEM_CM_BITS);
-        else
-            wf[k] = posting_wf(m, t, i, cm);
-        k++;
-    }
+    size_t k = postings_in_columns(m, t, cm, doc, wf);
     *out = (idx_mem_list){doc, NULL, wf, k};
 }
 
@@ -262,20 +272,8 @@ static void phrase_prefix(idx_mem_eval *q, size_t lo, size_t hi, unsigned cm, id
     uint32_t *doc = idx_mem_sc_alloc(&q->sc, total * sizeof *doc);
     double *wf = idx_mem_sc_alloc(&q->sc, total * sizeof *wf);
     size_t k = 0;
-    for (size_t e = lo; e < hi; e++) {
-        uint32_t t = m->sorted[e];
-        for (uint64_t i = m->term_post[t]; i < m->term_post[t + 1]; i++) {
-            uint32_t v = m->post_wfcm[i];
-            unsigned pcm = v & IDX_MEM_CM_ALL;
-            if (!(pcm & cm)) continue;
-            doc[k] = m->post_doc[i];
-            if (!(pcm & ~cm) && (v >> IDX_MEM_CM_BITS) != IDX_MEM_WF_BIG)
-                wf[k] = (double)(v >> IDX_MEM_CM_BITS);
-            else
-                wf[k] = posting_wf(m, t, i, cm);
-            k++;
-        }
-    }
+    for (size_t e = lo; e < hi; e++)
+        k += postings_in_columns(m, m->sorted[e], cm, doc + k, wf + k);
     sort_pairs(q, doc, wf, k);
     k = merge_pairs(doc, wf, k);
     *out = (idx_mem_list){doc, NULL, wf, k};
