@@ -6,6 +6,8 @@
 #include <jansson.h>
 #include <limits.h>
 #include <sodium.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,7 +102,6 @@ static int parse_int(const char *cmd, const char *what, const char *s, int min, 
     return 0;
 }
 
-/* Options common to every command: --db and --help. Returns 1 when handled. */
 enum {
     OPT_DB = 1000,
     OPT_PORT,
@@ -128,99 +129,104 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* What a command accepts besides --db and --help. */
+typedef struct cli_cmd {
+    const char *name;
+    const char *usage;
+    bool serve;   /* the server's flags */
+    bool dry_run; /* --dry-run */
+    bool paths;   /* one or more file arguments */
+} cli_cmd;
+
 typedef struct cli_opts {
     const char *db;
     srv_conf srv;
     int dry_run;
-    int help;
 } cli_opts;
 
-/* Parses argv for cmd, accepting only the options in allowed (a string of
- * OPT_* codes as chars offset from OPT_DB). Returns 0, or EXIT_USAGE. */
-static int parse_opts(const char *cmd, int argc, char **argv, const char *usage, int allow_serve,
-                      int allow_dry, cli_opts *o)
+/* The server's integer flags, with their ranges and environment twins. */
+typedef struct cli_int {
+    int opt;
+    const char *flag, *env;
+    int min, max;
+    size_t off; /* in srv_conf */
+} cli_int;
+
+static const cli_int cli_ints[] = {
+    {OPT_PORT, "--port", "TECHMART_PORT", 0, 65535, offsetof(srv_conf, port)},
+    {OPT_THREADS, "--threads", "TECHMART_THREADS", 1, 256, offsetof(srv_conf, threads)},
+    {OPT_MAXCONN, "--max-conns", "TECHMART_MAX_CONNS", 1, 1000000, offsetof(srv_conf, max_conns)},
+    {OPT_DEADLINE, "--deadline-ms", "TECHMART_DEADLINE_MS", 100, 3600000,
+     offsetof(srv_conf, deadline_ms)},
+    {OPT_IDLE, "--idle-timeout", "TECHMART_IDLE_TIMEOUT", 1, 86400, offsetof(srv_conf, idle_s)},
+};
+
+#define CLI_RUN (-1)
+
+static int *cli_int_field(srv_conf *c, const cli_int *ci)
 {
-    int c;
+    return (int *)(void *)((char *)c + ci->off);
+}
+
+/* Parses argv for cmd into *o. Returns CLI_RUN to run the command, else
+ * the exit status (0 after --help, EXIT_USAGE for a usage error). Leaves
+ * optind at the first file argument. */
+static int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
+{
+    int c, help = 0;
     o->db = env_or("TECHMART_DB", "techmart.db");
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
-        int ok = 0;
-        switch (c) {
-        case OPT_DB:
+        const cli_int *ci = NULL;
+        for (size_t i = 0; i < sizeof cli_ints / sizeof cli_ints[0]; i++)
+            if (cli_ints[i].opt == c) ci = &cli_ints[i];
+        bool ok = true;
+        if (c == OPT_DB)
             o->db = optarg;
-            ok = 1;
-            break;
-        case 'h':
-        case OPT_HELP:
-            o->help = 1;
-            ok = 1;
-            break;
-        case OPT_DRY:
+        else if (c == 'h' || c == OPT_HELP)
+            help = 1;
+        else if (c == OPT_DRY && cmd->dry_run)
             o->dry_run = 1;
-            ok = allow_dry;
-            break;
-        case OPT_PORT:
-            ok = allow_serve && parse_int(cmd, "--port", optarg, 0, 65535, &o->srv.port) == 0;
-            if (allow_serve && !ok) return EXIT_USAGE;
-            break;
-        case OPT_BIND:
+        else if (c == OPT_BIND && cmd->serve)
             o->srv.bind = optarg;
-            ok = allow_serve;
-            break;
-        case OPT_THREADS:
-            ok = allow_serve && parse_int(cmd, "--threads", optarg, 1, 256, &o->srv.threads) == 0;
-            if (allow_serve && !ok) return EXIT_USAGE;
-            break;
-        case OPT_WEB:
+        else if (c == OPT_WEB && cmd->serve)
             o->srv.web_root = optarg;
-            ok = allow_serve;
-            break;
-        case OPT_MAXCONN:
-            ok = allow_serve &&
-                 parse_int(cmd, "--max-conns", optarg, 1, 1000000, &o->srv.max_conns) == 0;
-            if (allow_serve && !ok) return EXIT_USAGE;
-            break;
-        case OPT_DEADLINE:
-            ok = allow_serve &&
-                 parse_int(cmd, "--deadline-ms", optarg, 100, 3600000, &o->srv.deadline_ms) == 0;
-            if (allow_serve && !ok) return EXIT_USAGE;
-            break;
-        case OPT_IDLE:
-            ok = allow_serve &&
-                 parse_int(cmd, "--idle-timeout", optarg, 1, 86400, &o->srv.idle_s) == 0;
-            if (allow_serve && !ok) return EXIT_USAGE;
-            break;
-        default:
-            break;
-        }
+        else if (ci && cmd->serve) {
+            if (parse_int(cmd->name, ci->flag, optarg, ci->min, ci->max,
+                          cli_int_field(&o->srv, ci)))
+                return EXIT_USAGE;
+        } else
+            ok = false;
         if (!ok) {
-            fprintf(stderr, "techmart %s: unknown or misplaced option '%s'\n%s", cmd,
-                    argv[optind - 1], usage);
+            fprintf(stderr, "techmart %s: unknown or misplaced option '%s'\n%s", cmd->name,
+                    argv[optind - 1], cmd->usage);
             return EXIT_USAGE;
         }
     }
-    return 0;
+    if (help) {
+        fputs(cmd->usage, stdout);
+        return 0;
+    }
+    if (cmd->paths && optind >= argc) {
+        fprintf(stderr, "techmart %s: no file given\n%s", cmd->name, cmd->usage);
+        return EXIT_USAGE;
+    }
+    if (!cmd->paths && optind < argc) {
+        fprintf(stderr, "techmart %s: unexpected argument '%s'\n", cmd->name, argv[optind]);
+        return EXIT_USAGE;
+    }
+    return CLI_RUN;
 }
 
 /* Server flags default from the environment, then the command line wins. */
 static int serve_env(srv_conf *c)
 {
-    const struct {
-        const char *env;
-        const char *flag;
-        int min, max;
-        int *dst;
-    } ints[] = {
-        {"TECHMART_PORT", "TECHMART_PORT", 0, 65535, &c->port},
-        {"TECHMART_THREADS", "TECHMART_THREADS", 1, 256, &c->threads},
-        {"TECHMART_MAX_CONNS", "TECHMART_MAX_CONNS", 1, 1000000, &c->max_conns},
-        {"TECHMART_DEADLINE_MS", "TECHMART_DEADLINE_MS", 100, 3600000, &c->deadline_ms},
-        {"TECHMART_IDLE_TIMEOUT", "TECHMART_IDLE_TIMEOUT", 1, 86400, &c->idle_s},
-    };
-    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
-        const char *v = getenv(ints[i].env);
-        if (v && *v && parse_int("serve", ints[i].flag, v, ints[i].min, ints[i].max, ints[i].dst))
+    for (size_t i = 0; i < sizeof cli_ints / sizeof cli_ints[0]; i++) {
+        const char *v = getenv(cli_ints[i].env);
+        if (v && *v &&
+            parse_int("serve", cli_ints[i].env, v, cli_ints[i].min, cli_ints[i].max,
+                      cli_int_field(c, &cli_ints[i])))
             return -1;
     }
     c->bind = env_or("TECHMART_BIND", c->bind);
@@ -256,16 +262,9 @@ static int cmd_serve(int argc, char **argv)
     srv_conf_init(&o.srv);
     o.srv.web_root = default_web_root();
     if (serve_env(&o.srv)) return EXIT_USAGE;
-    int rc = parse_opts("serve", argc, argv, usage_serve, 1, 0, &o);
-    if (rc) return rc;
-    if (o.help) {
-        fputs(usage_serve, stdout);
-        return 0;
-    }
-    if (optind < argc) {
-        fprintf(stderr, "techmart serve: unexpected argument '%s'\n", argv[optind]);
-        return EXIT_USAGE;
-    }
+    static const cli_cmd cmd = {"serve", usage_serve, .serve = true};
+    int rc = cli_parse(&cmd, argc, argv, &o);
+    if (rc != CLI_RUN) return rc;
     o.srv.db_path = o.db;
     tm_err err = {0};
     if (srv_run(&o.srv, &err) != TM_OK) {
@@ -288,16 +287,9 @@ static int open_db(const char *cmd, const char *path, idx_db **db)
 static int cmd_import(int argc, char **argv)
 {
     cli_opts o = {0};
-    int rc = parse_opts("import", argc, argv, usage_import, 0, 1, &o);
-    if (rc) return rc;
-    if (o.help) {
-        fputs(usage_import, stdout);
-        return 0;
-    }
-    if (optind >= argc) {
-        fprintf(stderr, "techmart import: no file given\n%s", usage_import);
-        return EXIT_USAGE;
-    }
+    static const cli_cmd cmd = {"import", usage_import, .dry_run = true, .paths = true};
+    int rc = cli_parse(&cmd, argc, argv, &o);
+    if (rc != CLI_RUN) return rc;
     idx_db *db;
     if (open_db("import", o.db, &db)) return 1;
     int status = 0;
@@ -324,16 +316,9 @@ static int cmd_import(int argc, char **argv)
 static int cmd_demo(int argc, char **argv)
 {
     cli_opts o = {0};
-    int rc = parse_opts("demo", argc, argv, usage_demo, 0, 0, &o);
-    if (rc) return rc;
-    if (o.help) {
-        fputs(usage_demo, stdout);
-        return 0;
-    }
-    if (optind < argc) {
-        fprintf(stderr, "techmart demo: unexpected argument '%s'\n", argv[optind]);
-        return EXIT_USAGE;
-    }
+    static const cli_cmd cmd = {"demo", usage_demo, .serve = false};
+    int rc = cli_parse(&cmd, argc, argv, &o);
+    if (rc != CLI_RUN) return rc;
     idx_db *db;
     if (open_db("demo", o.db, &db)) return 1;
     imp_report irep = {0}, trep = {0};
@@ -356,16 +341,9 @@ static int cmd_demo(int argc, char **argv)
 static int cmd_reindex(int argc, char **argv)
 {
     cli_opts o = {0};
-    int rc = parse_opts("reindex", argc, argv, usage_reindex, 0, 0, &o);
-    if (rc) return rc;
-    if (o.help) {
-        fputs(usage_reindex, stdout);
-        return 0;
-    }
-    if (optind < argc) {
-        fprintf(stderr, "techmart reindex: unexpected argument '%s'\n", argv[optind]);
-        return EXIT_USAGE;
-    }
+    static const cli_cmd cmd = {"reindex", usage_reindex, .serve = false};
+    int rc = cli_parse(&cmd, argc, argv, &o);
+    if (rc != CLI_RUN) return rc;
     idx_db *db;
     if (open_db("reindex", o.db, &db)) return 1;
     tm_err err = {0};
