@@ -284,6 +284,68 @@ static int search_once(idx_db *db, idx_engine *engine, const idx_query *q, const
     return idx_search_fts(db, q, r, res, err);
 }
 
+/* The strict answer res found fewer than IDX_RELAX_BELOW technologies:
+ * when q has several words, answer with those matching any of them. By
+ * relevance, the technologies with all the words come first (bm25 alone
+ * may put a document that repeats one rare word above one with all of
+ * them), then the others by rank. */
+static int relax(idx_db *db, idx_engine *engine, idx_query *q, const idx_search_req *r,
+                 idx_search_res *res, tm_err *err)
+{
+    idx_search_res all = {0}, loose = {0};
+    idx_search_req w = *r;
+    int64_t strict_total = res->total;
+    const idx_search_res *strict = res;
+    int code = TM_OK;
+
+    if (!q || !q->root || q->root->kind != IDX_Q_AND) return TM_OK;
+    bool tiers = r->sort == IDX_SORT_RELEVANCE && strict_total > 0;
+    if (tiers && (size_t)strict_total > res->nhits) {
+        /* The page asked for did not hold every strict match: fetch them. */
+        w.page = 1;
+        w.per_page = IDX_RELAX_BELOW;
+        if ((code = search_once(db, engine, q, &w, &all, err)) != TM_OK) goto out;
+        strict = &all;
+    }
+    if (!idx_query_relax(q)) goto out;
+    w = *r;
+    if (tiers) {
+        /* Enough of the ranked OR to fill the page after the strict ones. */
+        w.page = 1;
+        w.per_page = r->page * r->per_page + (int)strict_total;
+    }
+    if ((code = search_once(db, engine, q, &w, &loose, err)) != TM_OK) goto out;
+    if (loose.total <= strict_total) goto out; /* nothing gained */
+    if (tiers) {
+        size_t nall = 0, want = (size_t)r->page * (size_t)r->per_page;
+        idx_hit *merged = tm_xcalloc(strict->nhits + loose.nhits, sizeof *merged);
+        for (size_t i = 0; i < strict->nhits; i++)
+            merged[nall++] = strict->hits[i];
+        for (size_t i = 0; i < loose.nhits && nall < want; i++) {
+            bool dup = false;
+            for (size_t k = 0; k < strict->nhits && !dup; k++)
+                dup = strict->hits[k].id == loose.hits[i].id;
+            if (!dup) merged[nall++] = loose.hits[i];
+        }
+        size_t from = (size_t)(r->page - 1) * (size_t)r->per_page;
+        size_t n = nall > from ? nall - from : 0;
+        if (n > (size_t)r->per_page) n = (size_t)r->per_page;
+        if (n) memmove(merged, merged + from, n * sizeof *merged);
+        free(loose.hits);
+        loose.hits = merged;
+        loose.nhits = n;
+    }
+    loose.relaxed = true;
+    loose.strict_total = strict_total;
+    idx_search_res_free(res);
+    *res = loose;
+    memset(&loose, 0, sizeof loose);
+out:
+    idx_search_res_free(&all);
+    idx_search_res_free(&loose);
+    return code;
+}
+
 int idx_search(idx_db *db, idx_engine *engine, const idx_search_req *req, idx_search_res *res,
                tm_err *err)
 {
@@ -304,21 +366,8 @@ int idx_search(idx_db *db, idx_engine *engine, const idx_search_req *req, idx_se
     if (r.sort < 0 || (r.sort == IDX_SORT_RELEVANCE && !match))
         r.sort = match ? IDX_SORT_RELEVANCE : IDX_SORT_NEWEST;
     if ((code = search_once(db, engine, q, &r, res, err)) != TM_OK) goto fail;
-    if (res->total < IDX_RELAX_BELOW && idx_query_relax(q)) {
-        idx_search_res loose = {0};
-        if ((code = search_once(db, engine, q, &r, &loose, err)) != TM_OK) {
-            idx_search_res_free(&loose);
-            goto fail;
-        }
-        if (loose.total > res->total) {
-            loose.relaxed = true;
-            loose.strict_total = res->total;
-            idx_search_res_free(res);
-            *res = loose;
-        } else {
-            idx_search_res_free(&loose);
-        }
-    }
+    if (res->total < IDX_RELAX_BELOW && (code = relax(db, engine, q, &r, res, err)) != TM_OK)
+        goto fail;
     res->query = q;
     return TM_OK;
 fail:

@@ -387,6 +387,54 @@ TM_TEST(words_that_match_too_little_together_are_relaxed_to_any_of_them)
     drop_db(db);
 }
 
+TM_TEST(a_relaxed_answer_ranks_technologies_with_all_the_words_first_on_every_page)
+{
+    idx_db *db = fresh_db();
+    /* Technology 1 holds both words, but only in a long description; the
+     * others hold one word each in their titles, which bm25 weighs far
+     * higher. Twenty others make both words rare. */
+    static const char *const titles[] = {"일반 문서", "qqbeta qqbeta", "qqbeta", "qqalpha"};
+    for (size_t i = 0; i < 24; i++) {
+        char ext[16], title[32];
+        idx_tech t;
+        idx_upsert_res res;
+        (void)snprintf(ext, sizeof ext, "T-%zu", i);
+        (void)snprintf(title, sizeof title, "filler %zu", i);
+        make_tech(&t, ext, i < 4 ? titles[i] : title, "서울대학교", NULL);
+        idx_strv_clear(&t.keywords);
+        if (i == 0)
+            t.description =
+                tm_xstrdup("qqalpha words words words words words words words words words "
+                           "words words words words words words words words words words "
+                           "words words words words words words words words qqbeta");
+        CHECK(upsert(db, &t, &res) == TM_OK);
+        idx_tech_clear(&t);
+    }
+    idx_search_req req;
+    idx_search_res res = {0};
+    tm_err err = {0};
+    int64_t seen[4];
+    idx_search_req_init(&req);
+    req.q = "qqalpha qqbeta";
+    req.qlen = strlen(req.q);
+    req.per_page = 1;
+    for (int page = 1; page <= 4; page++) {
+        req.page = page;
+        CHECK(idx_search(db, NULL, &req, &res, &err) == TM_OK);
+        CHECK(res.relaxed && res.strict_total == 1 && res.total == 4 && res.nhits == 1);
+        seen[page - 1] = res.nhits ? res.hits[0].id : -1;
+        idx_search_res_free(&res);
+    }
+    CHECK(seen[0] == 1); /* the only one with both words, whatever bm25 says */
+    for (int a = 0; a < 4; a++)
+        for (int b = a + 1; b < 4; b++)
+            CHECK(seen[a] != seen[b]);
+    req.page = 5;
+    CHECK(idx_search(db, NULL, &req, &res, &err) == TM_OK && res.nhits == 0 && res.total == 4);
+    idx_search_res_free(&res);
+    drop_db(db);
+}
+
 TM_TEST(fts_search_filters_and_counts_facets_over_all_matches)
 {
     idx_db *db = fresh_db();
