@@ -1,12 +1,11 @@
 #include "imp.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* New institution names printed in a report before "and N more". */
-#define IMP_NAMES_SHOWN 20
 
 #include "../common/tm_alloc.h"
 #include "../common/tm_str.h"
@@ -17,161 +16,38 @@
 #include "imp_csv.h"
 #include "imp_json.h"
 #include "imp_rec.h"
+#include "imp_report.h"
 
 /* Distinct unknown names warned about per file; past it, no more warnings. */
 #define UNKNOWN_MAX 64
 
-/* One file being imported. */
+/* One file being imported: the writer's side (see "the pipeline"). */
 typedef struct imp_run {
     idx_db *db;
     const imp_opts *opts;
     imp_report *rep;
     const char *file; /* base name, for issues */
-    size_t line;      /* where the current record starts */
-    size_t records;   /* records met, rejected ones included */
+    size_t line;      /* where the record being written starts */
     /* opts->institution_id's stored name, and the last name compared to it */
     char *forced_name;
     char *last_name;
     int64_t last_id;
-    char **unknown; /* names already warned about */
-    size_t nunknown;
-    idx_inst *insts; /* imp_institutions: the stored ones, by name */
+    idx_inst *insts; /* the stored ones, by name (imp_institutions, forced) */
     size_t ninsts;
 } imp_run;
 
-typedef int (*imp_rec_fn)(imp_run *r, const json_t *obj, tm_err *err);
-
-/* ---- the report ---- */
-
-/* Copies s into out[cap] with control characters and invalid UTF-8 shown as
- * '?', so that no input can put escape sequences on a terminal. */
-static void safe_copy(char *out, size_t cap, const char *s)
-{
-    size_t o = 0, n = s ? strlen(s) : 0, i = 0;
-    while (i < n) {
-        const unsigned char *u = (const unsigned char *)s + i;
-        uint32_t cp = *u;
-        size_t k = *u < 0x80 ? 1 : tm_utf8_decode(u, n - i, &cp);
-        bool bad = k == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f);
-        size_t w = bad ? 1 : k;
-        if (o + w >= cap) break;
-        if (bad)
-            out[o++] = '?';
-        else
-            memcpy(out + o, u, k);
-        o += bad ? 0 : k;
-        i += k ? k : 1;
-    }
-    out[o] = '\0';
-}
-
-/* Grows an array of elem-sized items holding n to room for n + 1, doubling
- * at powers of two (no capacity field needed). */
-static void *grow(void *p, size_t n, size_t elem)
-{
-    if (n == 0) return tm_xreallocarray(p, 8, elem);
-    if (n >= 8 && (n & (n - 1)) == 0) return tm_xreallocarray(p, n * 2, elem);
-    return p;
-}
-
-static void add_issue(imp_report *rep, const char *file, size_t line, bool warning,
-                      const char *field, const char *msg)
-{
-    if (rep->nissues >= IMP_MAX_ISSUES) return;
-    rep->issues = grow(rep->issues, rep->nissues, sizeof *rep->issues);
-    imp_issue *is = &rep->issues[rep->nissues++];
-    memset(is, 0, sizeof *is);
-    is->file = tm_xstrdup(file);
-    is->line = line;
-    is->warning = warning;
-    safe_copy(is->field, sizeof is->field, field);
-    safe_copy(is->msg, sizeof is->msg, msg);
-}
+/* ---- issues ---- */
 
 static void reject(imp_run *r, const tm_err *e)
 {
     r->rep->rejected++;
-    add_issue(r->rep, r->file, r->line, false, e->field, e->msg);
+    imp_report_add_issue(r->rep, r->file, r->line, false, e->field, e->msg);
 }
 
 static void warn(imp_run *r, size_t line, const char *field, const char *msg)
 {
     r->rep->warnings++;
-    add_issue(r->rep, r->file, line, true, field, msg);
-}
-
-static void add_new_institution(imp_report *rep, const char *name)
-{
-    for (size_t i = 0; i < rep->nnew_institutions; i++)
-        if (strcmp(rep->new_institutions[i], name) == 0) return;
-    rep->new_institutions =
-        grow(rep->new_institutions, rep->nnew_institutions, sizeof *rep->new_institutions);
-    rep->new_institutions[rep->nnew_institutions++] = tm_xstrdup(name);
-}
-
-/* What a report held before a file, to take the file back out of it when the
- * file fails as a whole (nothing of it is stored). */
-typedef struct rep_mark {
-    size_t added, updated, unchanged, rejected, warnings, nissues, nnew;
-} rep_mark;
-
-static rep_mark rep_mark_take(const imp_report *rep)
-{
-    return (rep_mark){rep->added,    rep->updated, rep->unchanged,        rep->rejected,
-                      rep->warnings, rep->nissues, rep->nnew_institutions};
-}
-
-static void rep_mark_restore(imp_report *rep, const rep_mark *m)
-{
-    for (size_t i = m->nissues; i < rep->nissues; i++)
-        free(rep->issues[i].file);
-    for (size_t i = m->nnew; i < rep->nnew_institutions; i++)
-        free(rep->new_institutions[i]);
-    rep->added = m->added;
-    rep->updated = m->updated;
-    rep->unchanged = m->unchanged;
-    rep->rejected = m->rejected;
-    rep->warnings = m->warnings;
-    rep->nissues = m->nissues;
-    rep->nnew_institutions = m->nnew;
-}
-
-void imp_report_print(const imp_report *rep, const char *label, FILE *out)
-{
-    for (size_t i = 0; i < rep->nissues; i++) {
-        const imp_issue *is = &rep->issues[i];
-        fprintf(out, "%s%s", is->warning ? "warning: " : "", is->file);
-        if (is->line) fprintf(out, ":%zu", is->line);
-        fprintf(out, ": %s%s%s\n", is->field, is->field[0] ? ": " : "", is->msg);
-    }
-    size_t total = rep->rejected + rep->warnings;
-    if (total > rep->nissues) fprintf(out, "(%zu more issues not shown)\n", total - rep->nissues);
-    if (label) fprintf(out, "%s: ", label);
-    fprintf(out, "%zu added, %zu updated, %zu unchanged, %zu rejected", rep->added, rep->updated,
-            rep->unchanged, rep->rejected);
-    /* Names, then a count: a file from a new source may name hundreds. */
-    size_t shown =
-        rep->nnew_institutions < IMP_NAMES_SHOWN ? rep->nnew_institutions : IMP_NAMES_SHOWN;
-    if (rep->nnew_institutions)
-        fprintf(out, "; %zu new institution%s: ", rep->nnew_institutions,
-                rep->nnew_institutions == 1 ? "" : "s");
-    for (size_t i = 0; i < shown; i++)
-        fprintf(out, "%s%s", i ? " | " : "", rep->new_institutions[i]);
-    if (shown < rep->nnew_institutions)
-        fprintf(out, " | and %zu more", rep->nnew_institutions - shown);
-    fputc('\n', out);
-}
-
-void imp_report_free(imp_report *rep)
-{
-    if (!rep) return;
-    for (size_t i = 0; i < rep->nissues; i++)
-        free(rep->issues[i].file);
-    free(rep->issues);
-    for (size_t i = 0; i < rep->nnew_institutions; i++)
-        free(rep->new_institutions[i]);
-    free(rep->new_institutions);
-    memset(rep, 0, sizeof *rep);
+    imp_report_add_issue(r->rep, r->file, line, true, field, msg);
 }
 
 /* ---- formats ---- */
@@ -199,18 +75,364 @@ int imp_format_of(const char *path, imp_format *fmt, tm_err *err)
     return TM_OK;
 }
 
-/* ---- records ---- */
+/* ---- the pipeline ----
+ *
+ * A file is read by two threads. The producer reads the file, parses each
+ * record and validates it (imp_rec: pure, any thread); the writer (the
+ * caller's thread) does everything that touches the database or the report.
+ * The producer sends, in line order, items that are either a validated
+ * record or a ready issue (a rejection or a warning), in batches through a
+ * bounded queue, so memory does not grow with the file and the writer meets
+ * the issues in the order a single thread would. */
+
+/* Items a batch holds, batches the queue holds: at most (QUEUE_BATCHES + 2)
+ * * BATCH_ITEMS records are in flight (queued, being filled, being written). */
+#define BATCH_ITEMS 64
+#define QUEUE_BATCHES 8
+
+typedef enum { ITEM_TECH, ITEM_INST, ITEM_REJECT, ITEM_WARN } item_kind;
+
+typedef struct imp_item {
+    item_kind kind;
+    size_t line; /* where the record starts (0: the whole file) */
+    union {
+        idx_tech tech;
+        idx_inst inst;
+        tm_err issue; /* field and message of a rejection or warning */
+    } u;
+} imp_item;
+
+typedef struct imp_batch {
+    size_t n;
+    imp_item items[BATCH_ITEMS];
+} imp_batch;
+
+/* Shared by the two threads: every field under mu. */
+typedef struct imp_queue {
+    pthread_mutex_t mu;
+    pthread_cond_t nonempty, nonfull;
+    imp_batch *slot[QUEUE_BATCHES];
+    size_t head, count;
+    bool stop; /* the writer wants no more */
+    bool done; /* the producer has ended; then: */
+    int end_code;
+    tm_err end_err;
+    size_t records; /* records met, rejected ones included */
+} imp_queue;
+
+/* The producer's own state: only its thread touches it while it runs. */
+typedef struct imp_prod {
+    imp_queue *q;
+    FILE *f;
+    imp_format fmt;
+    bool inst;                 /* institutions rather than technologies */
+    bool institution_optional; /* an institution is forced */
+    size_t line;               /* where the current record starts */
+    size_t records;
+    char **unknown; /* names already warned about */
+    size_t nunknown;
+    imp_batch *cur; /* being filled */
+    bool stopped;   /* the writer said stop: read no further */
+} imp_prod;
+
+static void item_clear(imp_item *it)
+{
+    if (it->kind == ITEM_TECH)
+        idx_tech_clear(&it->u.tech);
+    else if (it->kind == ITEM_INST)
+        idx_inst_clear(&it->u.inst);
+}
+
+static void batch_free(imp_batch *b)
+{
+    if (!b) return;
+    for (size_t i = 0; i < b->n; i++)
+        item_clear(&b->items[i]);
+    free(b);
+}
+
+/* Hands the batch being filled to the writer, waiting for room. */
+static void prod_flush(imp_prod *p)
+{
+    imp_queue *q = p->q;
+    if (!p->cur) return;
+    pthread_mutex_lock(&q->mu);
+    while (q->count == QUEUE_BATCHES && !q->stop)
+        pthread_cond_wait(&q->nonfull, &q->mu);
+    bool stop = q->stop;
+    if (!stop) {
+        q->slot[(q->head + q->count) % QUEUE_BATCHES] = p->cur;
+        q->count++;
+        pthread_cond_signal(&q->nonempty);
+    }
+    pthread_mutex_unlock(&q->mu);
+    if (stop) {
+        batch_free(p->cur);
+        p->stopped = true;
+    }
+    p->cur = NULL;
+}
+
+/* Sends *it (moved: the writer frees it, or it is freed here). */
+static void prod_put(imp_prod *p, imp_item *it)
+{
+    if (p->stopped) {
+        item_clear(it);
+        return;
+    }
+    if (!p->cur) {
+        p->cur = tm_xmalloc(sizeof *p->cur);
+        p->cur->n = 0;
+    }
+    p->cur->items[p->cur->n++] = *it;
+    if (p->cur->n == BATCH_ITEMS) prod_flush(p);
+}
+
+static void prod_reject(imp_prod *p, const tm_err *e)
+{
+    imp_item it = {.kind = ITEM_REJECT, .line = p->line};
+    it.u.issue = *e;
+    prod_put(p, &it);
+}
+
+static void prod_warn(imp_prod *p, size_t line, const char *field, const char *msg)
+{
+    imp_item it = {.kind = ITEM_WARN, .line = line};
+    /* As imp_report_add_issue() will show them (it copies them unchanged again). */
+    imp_report_safe_copy(it.u.issue.field, sizeof it.u.issue.field, field);
+    imp_report_safe_copy(it.u.issue.msg, sizeof it.u.issue.msg, msg);
+    prod_put(p, &it);
+}
 
 static void on_unknown(void *arg, const char *name)
 {
-    imp_run *r = arg;
-    for (size_t i = 0; i < r->nunknown; i++)
-        if (strcmp(r->unknown[i], name) == 0) return;
-    if (r->nunknown >= UNKNOWN_MAX) return;
-    r->unknown = grow(r->unknown, r->nunknown, sizeof *r->unknown);
-    r->unknown[r->nunknown++] = tm_xstrdup(name);
-    warn(r, r->line, name, "unknown field; ignored");
+    imp_prod *p = arg;
+    for (size_t i = 0; i < p->nunknown; i++)
+        if (strcmp(p->unknown[i], name) == 0) return;
+    if (p->nunknown >= UNKNOWN_MAX) return;
+    p->unknown = imp_report_grow(p->unknown, p->nunknown, sizeof *p->unknown);
+    p->unknown[p->nunknown++] = tm_xstrdup(name);
+    prod_warn(p, p->line, name, "unknown field; ignored");
 }
+
+/* Validates one record (its unknown fields warned about first) and sends
+ * it, or its rejection. */
+static void prod_record(imp_prod *p, const json_t *obj)
+{
+    imp_rec_opts ro = {
+        .institution_optional = p->institution_optional, .unknown = on_unknown, .arg = p};
+    imp_item it = {.line = p->line};
+    tm_err rerr = {0};
+    int code;
+
+    p->records++;
+    if (p->inst) {
+        it.kind = ITEM_INST;
+        code = imp_rec_inst(obj, &ro, &it.u.inst, &rerr);
+    } else {
+        it.kind = ITEM_TECH;
+        code = imp_rec_tech(obj, &ro, &it.u.tech, &rerr);
+    }
+    if (code != TM_OK)
+        prod_reject(p, &rerr);
+    else
+        prod_put(p, &it);
+}
+
+static int prod_json(imp_prod *p, tm_err *err)
+{
+    imp_json *rd = imp_json_open(p->f, p->fmt == IMP_FMT_JSON, 0);
+    int code = TM_OK;
+    while (!p->stopped) {
+        json_t *obj = NULL;
+        tm_err rerr = {0};
+        imp_json_kind kind = imp_json_next(rd, &obj, &rerr);
+        if (kind == IMP_JSON_END) break;
+        if (kind == IMP_JSON_FAIL) {
+            *err = rerr;
+            code = rerr.code != TM_OK ? (int)rerr.code : TM_EINVAL;
+            break;
+        }
+        p->line = imp_json_line(rd);
+        if (kind == IMP_JSON_BAD) {
+            p->records++;
+            prod_reject(p, &rerr);
+            continue;
+        }
+        prod_record(p, obj);
+        json_decref(obj);
+    }
+    imp_json_free(rd);
+    return code;
+}
+
+/* The name of column i for messages: its header name, or "column N". */
+static const char *column_name(const imp_rec_cols *cols, size_t i, char buf[32])
+{
+    if (i < cols->n && cols->names[i][0]) return cols->names[i];
+    if (i == (size_t)-1) return "";
+    (void)snprintf(buf, 32, "column %zu", i + 1);
+    return buf;
+}
+
+static int prod_csv(imp_prod *p, tm_err *err)
+{
+    imp_csv *c = imp_csv_open(p->f, NULL);
+    imp_rec_cols cols = {0};
+    tm_str *cells = NULL;
+    size_t ncap = 0;
+    tm_err rerr = {0};
+    char colbuf[32];
+    int code = TM_OK;
+
+    imp_csv_kind kind = imp_csv_next(c, &rerr);
+    if (kind == IMP_CSV_END) goto out; /* an empty file */
+    if (kind != IMP_CSV_ROW) {
+        code = tm_err_set(err, rerr.code != TM_OK ? rerr.code : TM_EINVAL, "header", "line %zu: %s",
+                          imp_csv_line(c), rerr.msg);
+        goto out;
+    }
+    while (!p->stopped) {
+        size_t n = imp_csv_nfields(c);
+        if (n > ncap) {
+            ncap = n;
+            cells = tm_xreallocarray(cells, ncap, sizeof *cells);
+        }
+        for (size_t i = 0; i < n; i++)
+            cells[i] = imp_csv_field(c, i);
+        p->line = imp_csv_line(c);
+        if (!cols.names) {
+            code = imp_rec_cols_init(&cols, cells, n, p->institution_optional, err);
+            if (code != TM_OK) goto out;
+            for (size_t i = 0; i < cols.n; i++)
+                if (!cols.names[i][0] && n > 1)
+                    prod_warn(p, p->line, column_name(&cols, i, colbuf), "has no name; ignored");
+        } else {
+            bool empty = true;
+            for (size_t i = 0; i < n && empty; i++)
+                empty = cells[i].len == 0;
+            if (!empty) {
+                json_t *obj = NULL;
+                if (n != cols.n) {
+                    p->records++;
+                    tm_err_set(&rerr, TM_EINVAL, NULL, "the row has %zu fields; the header has %zu",
+                               n, cols.n);
+                    prod_reject(p, &rerr);
+                } else if (imp_rec_from_row(&cols, cells, n, &obj, &rerr) != TM_OK) {
+                    p->records++;
+                    prod_reject(p, &rerr);
+                } else {
+                    prod_record(p, obj); /* counts the record */
+                    json_decref(obj);
+                }
+            }
+        }
+        for (;;) {
+            kind = imp_csv_next(c, &rerr);
+            if (kind != IMP_CSV_BAD) break;
+            p->line = imp_csv_line(c);
+            p->records++;
+            tm_err e = rerr;
+            (void)snprintf(e.field, sizeof e.field, "%s",
+                           column_name(&cols, imp_csv_bad_column(c), colbuf));
+            prod_reject(p, &e);
+        }
+        if (kind == IMP_CSV_END) break;
+        if (kind == IMP_CSV_FAIL) {
+            *err = rerr;
+            code = rerr.code != TM_OK ? (int)rerr.code : TM_EINVAL;
+            goto out;
+        }
+    }
+out:
+    free(cells);
+    imp_rec_cols_free(&cols);
+    imp_csv_free(c);
+    return code;
+}
+
+/* The producer thread: reads the whole file, then ends the queue with how
+ * the reading ended. */
+static void *prod_main(void *arg)
+{
+    imp_prod *p = arg;
+    imp_queue *q = p->q;
+    tm_err err = {0};
+    int code = p->fmt == IMP_FMT_CSV ? prod_csv(p, &err) : prod_json(p, &err);
+    prod_flush(p);
+    for (size_t i = 0; i < p->nunknown; i++)
+        free(p->unknown[i]);
+    free(p->unknown);
+    pthread_mutex_lock(&q->mu);
+    q->done = true;
+    q->end_code = code;
+    q->end_err = err;
+    q->records = p->records;
+    pthread_cond_signal(&q->nonempty);
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
+/* The next batch, or NULL when the producer has ended and all is taken. */
+static imp_batch *queue_pop(imp_queue *q)
+{
+    imp_batch *b = NULL;
+    pthread_mutex_lock(&q->mu);
+    while (q->count == 0 && !q->done)
+        pthread_cond_wait(&q->nonempty, &q->mu);
+    if (q->count) {
+        b = q->slot[q->head];
+        q->head = (q->head + 1) % QUEUE_BATCHES;
+        q->count--;
+        pthread_cond_signal(&q->nonfull);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return b;
+}
+
+/* Starts a producer of f into q (both initialized here). */
+static int pipe_start(imp_queue *q, imp_prod *p, pthread_t *tid, FILE *f, imp_format fmt, bool inst,
+                      bool institution_optional, tm_err *err)
+{
+    memset(q, 0, sizeof *q);
+    *p = (imp_prod){
+        .q = q, .f = f, .fmt = fmt, .inst = inst, .institution_optional = institution_optional};
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->nonempty, NULL);
+    pthread_cond_init(&q->nonfull, NULL);
+    /* Signals stay with the caller's threads. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(tid, NULL, prod_main, p);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        pthread_cond_destroy(&q->nonfull);
+        pthread_cond_destroy(&q->nonempty);
+        pthread_mutex_destroy(&q->mu);
+        return tm_err_set(err, TM_EINTERNAL, "file", "cannot start a reader thread: %s",
+                          strerror(rc));
+    }
+    return TM_OK;
+}
+
+/* Stops the producer (when it has not ended), waits for it, frees what it
+ * sent that was not taken. */
+static void pipe_stop(imp_queue *q, pthread_t tid)
+{
+    pthread_mutex_lock(&q->mu);
+    q->stop = true;
+    pthread_cond_broadcast(&q->nonfull);
+    pthread_mutex_unlock(&q->mu);
+    pthread_join(tid, NULL);
+    for (; q->count; q->count--, q->head = (q->head + 1) % QUEUE_BATCHES)
+        batch_free(q->slot[q->head]);
+    pthread_cond_destroy(&q->nonfull);
+    pthread_cond_destroy(&q->nonempty);
+    pthread_mutex_destroy(&q->mu);
+}
+
+/* ---- records (the writer) ---- */
 
 /* With opts->institution_id: gives t that institution, or says the record
  * names another (*belongs false). Errors are the database's. */
@@ -252,47 +474,36 @@ static int after_write_error(imp_run *r, int code, const tm_err *rerr, tm_err *e
     return TM_OK;
 }
 
-static int run_tech(imp_run *r, const json_t *obj, tm_err *err)
+/* Stores a validated technology (t stays the caller's). */
+static int write_tech(imp_run *r, idx_tech *t, tm_err *err)
 {
-    imp_rec_opts ro = {
-        .institution_optional = r->forced_name != NULL, .unknown = on_unknown, .arg = r};
-    idx_tech t;
     idx_upsert_res res;
     tm_err rerr = {0};
     int code;
 
-    r->records++;
-    if (imp_rec_tech(obj, &ro, &t, &rerr) != TM_OK) {
-        reject(r, &rerr);
-        return TM_OK;
-    }
     if (r->forced_name) {
         bool belongs;
-        if ((code = force_institution(r, &t, &belongs, err)) != TM_OK) goto out;
+        if ((code = force_institution(r, t, &belongs, err)) != TM_OK) return code;
         if (!belongs) {
             tm_err_set(&rerr, TM_EINVAL, "institution", "records must belong to %s",
                        r->forced_name);
             reject(r, &rerr);
-            goto out;
+            return TM_OK;
         }
     }
-    if ((code = idx_db_savepoint(r->db, err)) != TM_OK) goto out;
-    code = idx_tech_upsert(r->db, &t, &res, &rerr);
-    if (code != TM_OK) {
-        code = after_write_error(r, code, &rerr, err);
-        goto out;
-    }
-    if ((code = idx_db_release(r->db, err)) != TM_OK) goto out;
+    if ((code = idx_db_savepoint(r->db, err)) != TM_OK) return code;
+    code = idx_tech_upsert(r->db, t, &res, &rerr);
+    if (code != TM_OK) return after_write_error(r, code, &rerr, err);
+    if ((code = idx_db_release(r->db, err)) != TM_OK) return code;
     if (res.kind == IDX_UPSERT_ADDED)
         r->rep->added++;
     else if (res.kind == IDX_UPSERT_UPDATED)
         r->rep->updated++;
     else
         r->rep->unchanged++;
-    if (res.institution_created && t.institution) add_new_institution(r->rep, t.institution);
-out:
-    idx_tech_clear(&t);
-    return code;
+    if (res.institution_created && t->institution)
+        imp_report_add_institution(r->rep, t->institution);
+    return TM_OK;
 }
 
 static bool strv_has(const idx_strv *v, const char *s)
@@ -325,152 +536,44 @@ static bool inst_unchanged(const imp_run *r, const idx_inst *in)
     return true;
 }
 
-static int run_inst(imp_run *r, const json_t *obj, tm_err *err)
+/* Stores a validated institution (in stays the caller's). */
+static int write_inst(imp_run *r, const idx_inst *in, tm_err *err)
 {
-    imp_rec_opts ro = {.unknown = on_unknown, .arg = r};
-    idx_inst in;
     tm_err rerr = {0};
     int64_t id = 0;
     int created = 0, code;
 
-    r->records++;
-    if (imp_rec_inst(obj, &ro, &in, &rerr) != TM_OK) {
-        reject(r, &rerr);
-        return TM_OK;
-    }
-    bool same = inst_unchanged(r, &in);
-    if ((code = idx_db_savepoint(r->db, err)) != TM_OK) goto out;
-    code = idx_inst_upsert(r->db, &in, &id, &created, &rerr);
-    if (code != TM_OK) {
-        code = after_write_error(r, code, &rerr, err);
-        goto out;
-    }
-    if ((code = idx_db_release(r->db, err)) != TM_OK) goto out;
+    bool same = inst_unchanged(r, in);
+    if ((code = idx_db_savepoint(r->db, err)) != TM_OK) return code;
+    code = idx_inst_upsert(r->db, in, &id, &created, &rerr);
+    if (code != TM_OK) return after_write_error(r, code, &rerr, err);
+    if ((code = idx_db_release(r->db, err)) != TM_OK) return code;
     if (created)
         r->rep->added++;
     else if (same)
         r->rep->unchanged++;
     else
         r->rep->updated++;
-out:
-    idx_inst_clear(&in);
-    return code;
+    return TM_OK;
 }
 
-/* ---- readers ---- */
-
-static int read_json(imp_run *r, FILE *f, bool array, imp_rec_fn fn, tm_err *err)
+/* One item from the producer, in the order it was sent. */
+static int write_item(imp_run *r, imp_item *it, tm_err *err)
 {
-    imp_json *rd = imp_json_open(f, array, 0);
-    int code = TM_OK;
-    for (;;) {
-        json_t *obj = NULL;
-        tm_err rerr = {0};
-        imp_json_kind kind = imp_json_next(rd, &obj, &rerr);
-        if (kind == IMP_JSON_END) break;
-        if (kind == IMP_JSON_FAIL) {
-            *err = rerr;
-            code = rerr.code != TM_OK ? (int)rerr.code : TM_EINVAL;
-            break;
-        }
-        r->line = imp_json_line(rd);
-        if (kind == IMP_JSON_BAD) {
-            r->records++;
-            reject(r, &rerr);
-            continue;
-        }
-        code = fn(r, obj, err);
-        json_decref(obj);
-        if (code != TM_OK) break;
+    r->line = it->line;
+    switch (it->kind) {
+    case ITEM_TECH:
+        return write_tech(r, &it->u.tech, err);
+    case ITEM_INST:
+        return write_inst(r, &it->u.inst, err);
+    case ITEM_REJECT:
+        reject(r, &it->u.issue);
+        return TM_OK;
+    case ITEM_WARN:
+        warn(r, it->line, it->u.issue.field, it->u.issue.msg);
+        return TM_OK;
     }
-    imp_json_free(rd);
-    return code;
-}
-
-/* The name of column i for messages: its header name, or "column N". */
-static const char *column_name(const imp_rec_cols *cols, size_t i, char buf[32])
-{
-    if (i < cols->n && cols->names[i][0]) return cols->names[i];
-    if (i == (size_t)-1) return "";
-    (void)snprintf(buf, 32, "column %zu", i + 1);
-    return buf;
-}
-
-static int read_csv(imp_run *r, FILE *f, tm_err *err)
-{
-    imp_csv *c = imp_csv_open(f, NULL);
-    imp_rec_cols cols = {0};
-    tm_str *cells = NULL;
-    size_t ncap = 0;
-    tm_err rerr = {0};
-    char colbuf[32];
-    int code = TM_OK;
-
-    imp_csv_kind kind = imp_csv_next(c, &rerr);
-    if (kind == IMP_CSV_END) goto out; /* an empty file */
-    if (kind != IMP_CSV_ROW) {
-        code = tm_err_set(err, rerr.code != TM_OK ? rerr.code : TM_EINVAL, "header", "line %zu: %s",
-                          imp_csv_line(c), rerr.msg);
-        goto out;
-    }
-    for (;;) {
-        size_t n = imp_csv_nfields(c);
-        if (n > ncap) {
-            ncap = n;
-            cells = tm_xreallocarray(cells, ncap, sizeof *cells);
-        }
-        for (size_t i = 0; i < n; i++)
-            cells[i] = imp_csv_field(c, i);
-        r->line = imp_csv_line(c);
-        if (!cols.names) {
-            code = imp_rec_cols_init(&cols, cells, n, r->forced_name != NULL, err);
-            if (code != TM_OK) goto out;
-            for (size_t i = 0; i < cols.n; i++)
-                if (!cols.names[i][0] && n > 1)
-                    warn(r, r->line, column_name(&cols, i, colbuf), "has no name; ignored");
-        } else {
-            bool empty = true;
-            for (size_t i = 0; i < n && empty; i++)
-                empty = cells[i].len == 0;
-            if (!empty) {
-                json_t *obj = NULL;
-                if (n != cols.n) {
-                    r->records++;
-                    tm_err_set(&rerr, TM_EINVAL, NULL, "the row has %zu fields; the header has %zu",
-                               n, cols.n);
-                    reject(r, &rerr);
-                } else if (imp_rec_from_row(&cols, cells, n, &obj, &rerr) != TM_OK) {
-                    r->records++;
-                    reject(r, &rerr);
-                } else {
-                    code = run_tech(r, obj, err); /* counts the record */
-                    json_decref(obj);
-                    if (code != TM_OK) goto out;
-                }
-            }
-        }
-        for (;;) {
-            kind = imp_csv_next(c, &rerr);
-            if (kind != IMP_CSV_BAD) break;
-            r->line = imp_csv_line(c);
-            r->records++;
-            tm_err e = rerr;
-            (void)snprintf(e.field, sizeof e.field, "%s",
-                           column_name(&cols, imp_csv_bad_column(c), colbuf));
-            reject(r, &e);
-        }
-        if (kind == IMP_CSV_END) break;
-        if (kind == IMP_CSV_FAIL) {
-            *err = rerr;
-            code = rerr.code != TM_OK ? (int)rerr.code : TM_EINVAL;
-            goto out;
-        }
-    }
-out:
-    free(cells);
-    imp_rec_cols_free(&cols);
-    imp_csv_free(c);
-    return code;
+    return TM_OK;
 }
 
 /* ---- files ---- */
@@ -479,9 +582,6 @@ static void run_free(imp_run *r)
 {
     free(r->forced_name);
     free(r->last_name);
-    for (size_t i = 0; i < r->nunknown; i++)
-        free(r->unknown[i]);
-    free(r->unknown);
     for (size_t i = 0; i < r->ninsts; i++)
         idx_inst_clear(&r->insts[i]);
     free(r->insts);
@@ -496,11 +596,15 @@ static int load_institutions(imp_run *r, tm_err *err)
     return code;
 }
 
-/* One file in one write transaction: readers feed fn. */
-static int run_file(imp_run *r, FILE *f, imp_format fmt, imp_rec_fn fn, tm_err *err)
+/* One file in one write transaction: a producer thread reads and validates
+ * the records of f (institutions when inst) while this thread writes them. */
+static int run_file(imp_run *r, FILE *f, imp_format fmt, bool inst, tm_err *err)
 {
-    rep_mark mark = rep_mark_take(r->rep);
-    bool in_tx = false;
+    imp_report_mark mark = imp_report_mark_take(r->rep);
+    imp_queue q;
+    imp_prod p;
+    pthread_t tid;
+    bool in_tx = false, started = false;
     int code = TM_OK;
 
     if (r->opts->institution_id) {
@@ -514,23 +618,41 @@ static int run_file(imp_run *r, FILE *f, imp_format fmt, imp_rec_fn fn, tm_err *
             goto out;
         }
     }
+    /* The producer reads forced_name's presence only, and from here on
+     * nothing it shares with this thread changes but through q. */
+    code = pipe_start(&q, &p, &tid, f, fmt, inst, r->forced_name != NULL, err);
+    if (code != TM_OK) goto out;
+    started = true;
     if ((code = idx_db_begin_write(r->db, err)) != TM_OK) goto out;
     in_tx = true;
     if ((code = idx_tech_bulk_begin(r->db, err)) != TM_OK) goto out;
-    if (fmt == IMP_FMT_CSV)
-        code = read_csv(r, f, err);
-    else
-        code = read_json(r, f, fmt == IMP_FMT_JSON, fn, err);
+    for (;;) {
+        imp_batch *b = queue_pop(&q);
+        if (!b) break;
+        for (size_t i = 0; i < b->n && code == TM_OK; i++)
+            code = write_item(r, &b->items[i], err);
+        batch_free(b);
+        if (code != TM_OK) goto out;
+    }
+    /* The producer has ended (q.done): what it said is read under the lock
+     * it was written under. */
+    pthread_mutex_lock(&q.mu);
+    size_t records = q.records;
+    code = q.end_code;
+    if (code != TM_OK && err) *err = q.end_err;
+    pthread_mutex_unlock(&q.mu);
+    if (code != TM_OK) goto out;
     /* A dry run rolls back: the deferred entries need not be written. */
-    if (code == TM_OK && !r->opts->dry_run) code = idx_tech_bulk_end(r->db, err);
-    if (code == TM_OK && r->records == 0) warn(r, 0, "", "no records");
+    if (!r->opts->dry_run) code = idx_tech_bulk_end(r->db, err);
+    if (code == TM_OK && records == 0) warn(r, 0, "", "no records");
     if (code == TM_OK && !r->opts->dry_run) {
         in_tx = false;
         code = idx_db_commit(r->db, err);
     }
 out:
+    if (started) pipe_stop(&q, tid);
     if (in_tx) idx_db_rollback(r->db);
-    if (code != TM_OK) rep_mark_restore(r->rep, &mark);
+    if (code != TM_OK) imp_report_mark_restore(r->rep, &mark);
     return code;
 }
 
@@ -539,7 +661,7 @@ int imp_stream(idx_db *db, FILE *f, const char *name, imp_format fmt, const imp_
 {
     static const imp_opts defaults;
     imp_run r = {.db = db, .opts = opts ? opts : &defaults, .rep = rep, .file = base_name(name)};
-    int code = run_file(&r, f, fmt, run_tech, err);
+    int code = run_file(&r, f, fmt, false, err);
     run_free(&r);
     return code;
 }
@@ -562,7 +684,7 @@ int imp_institutions(idx_db *db, FILE *f, const char *name, imp_report *rep, tm_
     static const imp_opts defaults;
     imp_run r = {.db = db, .opts = &defaults, .rep = rep, .file = base_name(name)};
     int code = load_institutions(&r, err);
-    if (code == TM_OK) code = run_file(&r, f, IMP_FMT_JSONL, run_inst, err);
+    if (code == TM_OK) code = run_file(&r, f, IMP_FMT_JSONL, true, err);
     run_free(&r);
     return code;
 }

@@ -935,6 +935,93 @@ TM_TEST(a_record_failing_in_the_database_is_rolled_back_alone)
     drop_db(db);
 }
 
+/* Records that fail in the database among thousands of good ones, invalid
+ * ones and ones with unknown fields: the file is read by one thread and
+ * written by another, through a queue that fills many times over, and the
+ * report is still the one issue per record in line order (a record's
+ * warnings before its rejection), the database exactly the good records. */
+TM_TEST(database_failures_deep_in_a_long_file_are_reported_in_line_order)
+{
+    enum { N = 3000 };
+    idx_db *db = fresh_db();
+    imp_report rep = {0};
+    tm_err err = {0};
+    tm_buf b = {0};
+    CHECK(sqlite3_exec(db->h,
+                       "CREATE TEMP TRIGGER boom BEFORE INSERT ON technology"
+                       " WHEN new.title = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    for (int i = 1; i <= N; i++) {
+        char rec[200];
+        bool boom = i % 101 == 0, bad = i % 157 == 0, note = i % 500 == 0;
+        (void)snprintf(
+            rec, sizeof rec,
+            "{\"external_id\": \"e-%d\", \"title\": \"%s\", \"institution\": \"I\"%s%s}\n", i,
+            boom ? "boom" : "fine", bad ? ", \"trl\": 0, \"x\": 1" : "",
+            note ? ", \"note\": \"n\"" : "");
+        tm_buf_puts(&b, rec);
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        imp_opts opts = {.dry_run = pass == 0};
+        CHECK(import_text(db, "long.jsonl", IMP_FMT_JSONL, b.p, &opts, &rep, &err) == TM_OK);
+        /* What the file says, line by line. */
+        size_t added = 0, rejected = 0, k = 0;
+        bool order_ok = true, saw_x = false, saw_note = false;
+        for (int i = 1; i <= N; i++) {
+            bool boom = i % 101 == 0, bad = i % 157 == 0, note = i % 500 == 0;
+            const char *expect[3][2];
+            size_t ne = 0;
+            if (bad && !saw_x) {
+                expect[ne][0] = "x";
+                expect[ne++][1] = "w";
+                saw_x = true;
+            }
+            if (note && !saw_note) {
+                expect[ne][0] = "note";
+                expect[ne++][1] = "w";
+                saw_note = true;
+            }
+            if (bad) {
+                expect[ne][0] = "trl";
+                expect[ne++][1] = "r";
+            } else if (boom) {
+                expect[ne][0] = NULL;
+                expect[ne++][1] = "r";
+            }
+            if (!bad && !boom) added++;
+            rejected += bad || boom;
+            for (size_t e = 0; e < ne; e++, k++) {
+                const imp_issue *is = k < rep.nissues ? &rep.issues[k] : NULL;
+                bool ok = is && is->line == (size_t)i && is->warning == (expect[e][1][0] == 'w') &&
+                          is->msg[0] && (!expect[e][0] || !strcmp(is->field, expect[e][0]));
+                if (!ok && order_ok) {
+                    fprintf(stderr, "pass %d: issue %zu: expected line %d (%s %s)\n", pass, k, i,
+                            expect[e][1], expect[e][0] ? expect[e][0] : "db");
+                    order_ok = false;
+                }
+            }
+        }
+        CHECK(order_ok);
+        CHECK(k == rep.nissues);
+        CHECK(rep.added == added && rep.rejected == rejected && rep.warnings == 2);
+        CHECK(rep.updated == 0 && rep.unchanged == 0);
+        /* Only the good records are stored, and only by the real import. */
+        CHECK(tech_count(db) == (pass == 0 ? 0 : (int64_t)added));
+        imp_report_free(&rep);
+    }
+    idx_tech t;
+    CHECK(get_by_ext(db, "e-100", &t) && !strcmp(t.title, "fine"));
+    idx_tech_clear(&t);
+    CHECK(!get_by_ext(db, "e-101", &t));
+    idx_tech_clear(&t);
+    CHECK(!get_by_ext(db, "e-157", &t));
+    idx_tech_clear(&t);
+    CHECK(get_by_ext(db, "e-3000", &t));
+    idx_tech_clear(&t);
+    tm_buf_free(&b);
+    drop_db(db);
+}
+
 TM_TEST(a_forced_institution_owns_every_record_and_rejects_another)
 {
     idx_db *db = fresh_db();
