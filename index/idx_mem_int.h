@@ -330,6 +330,8 @@ typedef struct idx_mem_eval {
 /* Evaluates the query tree at root: *out gets its matching documents
  * (sorted), q->ph its positive phrases in query order with their idf. */
 void idx_mem_eval_query(idx_mem_eval *q, const idx_qnode *root, idx_mem_list *out);
+/* The phrase list of TERM t (idx_mem_phrase.c). */
+void idx_mem_phrase_eval(idx_mem_eval *q, const idx_qnode *t, idx_mem_list *out);
 /* Frees everything q allocated, lists included. */
 void idx_mem_eval_free(idx_mem_eval *q);
 void *idx_mem_sc_alloc(idx_mem_scratch *sc, size_t bytes);
