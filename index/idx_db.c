@@ -155,6 +155,45 @@ static const char *const migrations[] = {
     "  VALUES (new.id, new.title, new.title_en, new.keywords, new.summary, new.description,"
     "    new.inst_names, new.inventors, new.ipc, new.patent_numbers);"
     "END;",
+
+    /* 3: accounts and the audit trail. A user has one role; tto and company
+     * users belong to an institution (whose listings or requests they own).
+     * password_hash is a libsodium crypto_pwhash_str string. Users are
+     * disabled, never deleted, so the audit log keeps naming who did what;
+     * audit_log.user_id has no foreign key all the same, so no future erasure
+     * of a user is blocked by the log. The log is append-only: triggers
+     * refuse every UPDATE and DELETE. */
+    "CREATE TABLE \"user\" ("
+    "  id INTEGER PRIMARY KEY,"
+    "  email TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+    "  role TEXT NOT NULL CHECK (role IN ('company', 'tto', 'staff', 'admin')),"
+    "  institution_id INTEGER REFERENCES institution (id),"
+    "  password_hash TEXT NOT NULL,"
+    "  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),"
+    "  created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL,"
+    "  version INTEGER NOT NULL DEFAULT 1,"
+    "  CHECK (role IN ('staff', 'admin') OR institution_id IS NOT NULL));"
+    "CREATE INDEX user_institution ON \"user\" (institution_id);"
+    "CREATE TABLE audit_log ("
+    "  id INTEGER PRIMARY KEY,"
+    "  at TEXT NOT NULL,"
+    "  user_id INTEGER,"      /* who; NULL for the command line */
+    "  address TEXT,"         /* the client's address; NULL for the command line */
+    "  action TEXT NOT NULL," /* "user.add", ... */
+    "  object TEXT NOT NULL," /* "user", ... */
+    "  object_id INTEGER,"
+    "  \"before\" TEXT," /* JSON object of the changed fields' old values */
+    "  \"after\" TEXT);" /* ... and new values; never a secret */
+    "CREATE INDEX audit_log_object ON audit_log (object, object_id, id);"
+    "CREATE INDEX audit_log_user ON audit_log (user_id, id);"
+    "CREATE INDEX audit_log_at ON audit_log (at, id);"
+    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN"
+    "  SELECT RAISE(ABORT, 'audit_log is append-only');"
+    "END;"
+    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN"
+    "  SELECT RAISE(ABORT, 'audit_log is append-only');"
+    "END;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

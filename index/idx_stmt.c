@@ -111,6 +111,24 @@ static const char *const idx_sql[IDX_STMT__COUNT] = {
     [IDX_STMT_BULK_END] = "UPDATE meta SET value = CASE key WHEN 'fts_deferred' THEN 0"
                           " ELSE value + (?1 > 0) END"
                           " WHERE key IN ('fts_deferred', 'catalogue_gen')",
+    [IDX_STMT_USER_INSERT] =
+        "INSERT INTO \"user\" (email, role, institution_id, password_hash, created_at, updated_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    [IDX_STMT_USER_BY_EMAIL] = "SELECT u.id, u.email, u.role, u.institution_id, i.name, u.disabled,"
+                               " u.created_at, u.updated_at, u.version, u.password_hash"
+                               " FROM \"user\" u LEFT JOIN institution i ON i.id = u.institution_id"
+                               " WHERE u.email = ?1",
+    [IDX_STMT_USER_SET_PASSWORD] = "UPDATE \"user\" SET password_hash = ?2, updated_at = ?3,"
+                                   " version = version + 1 WHERE id = ?1 AND version = ?4",
+    [IDX_STMT_USER_SET_DISABLED] = "UPDATE \"user\" SET disabled = ?2, updated_at = ?3,"
+                                   " version = version + 1 WHERE id = ?1 AND version = ?4",
+    [IDX_STMT_USER_LIST] = "SELECT u.id, u.email, u.role, u.institution_id, i.name, u.disabled,"
+                           " u.created_at, u.updated_at, u.version"
+                           " FROM \"user\" u LEFT JOIN institution i ON i.id = u.institution_id"
+                           " ORDER BY u.email",
+    [IDX_STMT_AUDIT_INSERT] =
+        "INSERT INTO audit_log (at, user_id, address, action, object, object_id,"
+        " \"before\", \"after\") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 };
 
 const char *idx_stmt_sql(idx_stmt id)

@@ -34,6 +34,12 @@ typedef enum {
     IDX_STMT_BULK_BEGIN, /* defer index entries of ids from max(id) + 1 */
     IDX_STMT_BULK_FTS,   /* index the deferred rows in one statement */
     IDX_STMT_BULK_END,
+    IDX_STMT_USER_INSERT,
+    IDX_STMT_USER_BY_EMAIL, /* with the password hash */
+    IDX_STMT_USER_SET_PASSWORD,
+    IDX_STMT_USER_SET_DISABLED,
+    IDX_STMT_USER_LIST, /* with the institution's name; never the hash */
+    IDX_STMT_AUDIT_INSERT,
     IDX_STMT__COUNT
 } idx_stmt;
 

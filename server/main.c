@@ -18,6 +18,7 @@
 #include "../index/idx_db.h"
 #include "../index/idx_tech.h"
 #include "cli_demo.h"
+#include "cli_user.h"
 #include "srv_http.h"
 
 #define EXIT_USAGE 2
@@ -32,6 +33,7 @@ static const char usage_main[] =
     "  import    import technologies from .jsonl, .json or .csv files\n"
     "  demo      load the bundled demo catalogue (3,027 technologies, 281 institutions)\n"
     "  reindex   rebuild the full-text index\n"
+    "  user      manage accounts: add, passwd, disable, list\n"
     "\n"
     "`techmart COMMAND --help` describes each. Every command creates and migrates\n"
     "the database on first open.\n";
@@ -391,7 +393,9 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
-        {"serve", cmd_serve}, {"import", cmd_import}, {"demo", cmd_demo}, {"reindex", cmd_reindex}};
+        {"serve", cmd_serve},     {"import", cmd_import},  {"demo", cmd_demo},
+        {"reindex", cmd_reindex}, {"user", cli_user_main},
+    };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "techmart: unknown command '%s'\n\n%s", cmd, usage_main);
