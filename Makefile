@@ -54,7 +54,7 @@ build/techmart: $(OBJ) build/obj/server/main.o
 	$(CC) $(CFLAGS) $^ -o $@ $(LIBS)
 build/asan/techmart: $(SAN_OBJ) build/asan/obj/server/main.o
 	$(CC) $(SAN) $^ -o $@ $(LIBS)
-build/asan/tests/%: tests/unit/%.c tests/tm_test.h build/asan/libtechmart.a
+build/asan/tests/%: tests/unit/%.c $(wildcard tests/*.h) build/asan/libtechmart.a
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) -Wno-missing-prototypes $(SAN) $< build/asan/libtechmart.a -o $@ $(LIBS)
 

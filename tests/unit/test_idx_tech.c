@@ -13,26 +13,18 @@
 #include "../../index/idx_search.h"
 #include "../../index/idx_tech.h"
 #include "../tm_test.h"
+#include "../tm_testdb.h"
 
-static char db_path[64];
+#define db_path tm_testdb_path
 
 static idx_db *fresh_db(void)
 {
-    idx_db *db = NULL;
-    tm_err err = {0};
-    (void)snprintf(db_path, sizeof db_path, "/tmp/tm_test_tech_%d.db", (int)getpid());
-    unlink(db_path);
-    char wal[80];
-    (void)snprintf(wal, sizeof wal, "%s-wal", db_path);
-    unlink(wal);
-    CHECK(idx_db_open(db_path, &db, &err) == TM_OK);
-    return db;
+    return tm_testdb_open("tech");
 }
 
 static void drop_db(idx_db *db)
 {
-    idx_db_close(db);
-    unlink(db_path);
+    tm_testdb_drop(db);
 }
 
 /* A record like the demo's, with optional overrides. */

@@ -11,37 +11,22 @@
 #include "../../index/idx_inst.h"
 #include "../../index/idx_user.h"
 #include "../tm_test.h"
+#include "../tm_testdb.h"
 
 /* Hash strings of the crypto_pwhash_str shape: idx_user stores them as given. */
 #define HASH1 "$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA"
 #define HASH2 "$argon2id$v=19$m=65536,t=2,p=1$b3RoZXJzYWx0c2FsdA$b3RoZXJoYXNob3RoZXI"
 
-static char db_path[64];
-
-static void remove_db(void)
-{
-    char p[96];
-    unlink(db_path);
-    (void)snprintf(p, sizeof p, "%s-wal", db_path);
-    unlink(p);
-    (void)snprintf(p, sizeof p, "%s-shm", db_path);
-    unlink(p);
-}
+#define db_path tm_testdb_path
 
 static idx_db *fresh_db(void)
 {
-    idx_db *db = NULL;
-    tm_err err = {0};
-    (void)snprintf(db_path, sizeof db_path, "/tmp/tm_test_user_%d.db", (int)getpid());
-    remove_db();
-    CHECK(idx_db_open(db_path, &db, &err) == TM_OK);
-    return db;
+    return tm_testdb_open("user");
 }
 
 static void drop_db(idx_db *db)
 {
-    idx_db_close(db);
-    remove_db();
+    tm_testdb_drop(db);
 }
 
 static int64_t add_inst(idx_db *db, const char *name, const char *name_en)

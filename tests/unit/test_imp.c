@@ -18,37 +18,22 @@
 #include "../../index/idx_inst.h"
 #include "../../index/idx_tech.h"
 #include "../tm_test.h"
+#include "../tm_testdb.h"
 
 #define DEMO_TECH "data/demo/technologies.jsonl"
 #define DEMO_INST "data/demo/institutions.jsonl"
 #define DATA "tests/data/"
 
-static char db_path[64];
-
-static void unlink_db(void)
-{
-    char p[80];
-    unlink(db_path);
-    (void)snprintf(p, sizeof p, "%s-wal", db_path);
-    unlink(p);
-    (void)snprintf(p, sizeof p, "%s-shm", db_path);
-    unlink(p);
-}
+#define db_path tm_testdb_path
 
 static idx_db *fresh_db(void)
 {
-    idx_db *db = NULL;
-    tm_err err = {0};
-    (void)snprintf(db_path, sizeof db_path, "/tmp/tm_test_imp_%d.db", (int)getpid());
-    unlink_db();
-    CHECK(idx_db_open(db_path, &db, &err) == TM_OK);
-    return db;
+    return tm_testdb_open("imp");
 }
 
 static void drop_db(idx_db *db)
 {
-    idx_db_close(db);
-    unlink_db();
+    tm_testdb_drop(db);
 }
 
 static int64_t tech_count(idx_db *db)
