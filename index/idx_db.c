@@ -194,6 +194,22 @@ static const char *const migrations[] = {
     "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN"
     "  SELECT RAISE(ABORT, 'audit_log is append-only');"
     "END;",
+
+    /* 4: login sessions. token_hash is the BLAKE2b-256 of the cookie's 32
+     * random bytes and csrf_hash that of the CSRF token's: neither secret is
+     * stored. Times are Unix seconds (compared, never shown); expires_at is
+     * the absolute end, the idle limit applies to last_seen. A session is
+     * revoked (logout), never deleted here. */
+    "CREATE TABLE session ("
+    "  id INTEGER PRIMARY KEY,"
+    "  token_hash BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32),"
+    "  csrf_hash BLOB NOT NULL CHECK (length(csrf_hash) = 32),"
+    "  user_id INTEGER NOT NULL REFERENCES \"user\" (id),"
+    "  created_at INTEGER NOT NULL,"
+    "  last_seen INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  revoked_at INTEGER);"
+    "CREATE INDEX session_user ON session (user_id);",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -129,6 +129,18 @@ static const char *const idx_sql[IDX_STMT__COUNT] = {
     [IDX_STMT_AUDIT_INSERT] =
         "INSERT INTO audit_log (at, user_id, address, action, object, object_id,"
         " \"before\", \"after\") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [IDX_STMT_SESSION_INSERT] =
+        "INSERT INTO session (token_hash, csrf_hash, user_id, created_at, last_seen, expires_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+    [IDX_STMT_SESSION_FIND] =
+        "SELECT s.id, s.token_hash, s.csrf_hash, s.user_id, s.created_at, s.last_seen,"
+        " s.expires_at, u.email, u.role, u.institution_id, u.disabled"
+        " FROM session s JOIN \"user\" u ON u.id = s.user_id"
+        " WHERE s.token_hash = ?1 AND s.revoked_at IS NULL",
+    [IDX_STMT_SESSION_TOUCH] =
+        "UPDATE session SET last_seen = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+    [IDX_STMT_SESSION_REVOKE] =
+        "UPDATE session SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
 };
 
 const char *idx_stmt_sql(idx_stmt id)

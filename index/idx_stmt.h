@@ -40,6 +40,10 @@ typedef enum {
     IDX_STMT_USER_SET_DISABLED,
     IDX_STMT_USER_LIST, /* with the institution's name; never the hash */
     IDX_STMT_AUDIT_INSERT,
+    IDX_STMT_SESSION_INSERT,
+    IDX_STMT_SESSION_FIND, /* with the user's fields */
+    IDX_STMT_SESSION_TOUCH,
+    IDX_STMT_SESSION_REVOKE,
     IDX_STMT__COUNT
 } idx_stmt;
 

@@ -8,6 +8,12 @@ void api_healthz(srv_req *r);
 void api_tech_search(srv_req *r);
 void api_tech_get(srv_req *r);
 void api_inst_list(srv_req *r);
+/* POST /api/v1/session: log in (the password is verified on the pool). */
+void api_session_create(srv_req *r);
+/* DELETE /api/v1/session: log out (needs X-CSRF-Token). */
+void api_session_delete(srv_req *r);
+/* GET /api/v1/me: the logged-in user. */
+void api_me(srv_req *r);
 /* Serves a file under r->web_root ("/" is index.html), never outside it. */
 void srv_static_serve(srv_req *r);
 

@@ -41,6 +41,7 @@ static const char usage_main[] =
 static const char usage_serve[] =
     "usage: techmart serve [--db FILE] [--port N] [--bind ADDR] [--threads N]\n"
     "                      [--web DIR] [--max-conns N] [--deadline-ms N] [--idle-timeout S]\n"
+    "                      [--secure-cookies]\n"
     "\n"
     "Serves the API (/api/v1/...), /healthz and the web page on http://ADDR:PORT.\n"
     "\n"
@@ -53,6 +54,8 @@ static const char usage_serve[] =
     "  --max-conns N      open connections at most (TECHMART_MAX_CONNS; default 1024)\n"
     "  --deadline-ms N    whole-request deadline (TECHMART_DEADLINE_MS; default 10000)\n"
     "  --idle-timeout S   keep-alive idle timeout in seconds (TECHMART_IDLE_TIMEOUT; default 30)\n"
+    "  --secure-cookies   session cookies carry Secure: set it behind HTTPS\n"
+    "                     (TECHMART_SECURE_COOKIES=1; default off)\n"
     "\n"
     "SIGINT or SIGTERM stops it cleanly. Access lines go to stdout, errors to stderr.\n";
 
@@ -114,6 +117,7 @@ enum {
     OPT_DEADLINE,
     OPT_IDLE,
     OPT_DRY,
+    OPT_SECURE,
     OPT_HELP
 };
 
@@ -127,6 +131,7 @@ static const struct option long_opts[] = {
     {"deadline-ms", required_argument, NULL, OPT_DEADLINE},
     {"idle-timeout", required_argument, NULL, OPT_IDLE},
     {"dry-run", no_argument, NULL, OPT_DRY},
+    {"secure-cookies", no_argument, NULL, OPT_SECURE},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -194,6 +199,8 @@ static int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
             o->srv.bind = optarg;
         else if (c == OPT_WEB && cmd->serve)
             o->srv.web_root = optarg;
+        else if (c == OPT_SECURE && cmd->serve)
+            o->srv.secure_cookies = true;
         else if (ci && cmd->serve) {
             if (parse_int(cmd->name, ci->flag, optarg, ci->min, ci->max,
                           cli_int_field(&o->srv, ci)))
@@ -233,6 +240,12 @@ static int serve_env(srv_conf *c)
     }
     c->bind = env_or("TECHMART_BIND", c->bind);
     c->web_root = env_or("TECHMART_WEB", c->web_root);
+    const char *sec = env_or("TECHMART_SECURE_COOKIES", "0");
+    if (strcmp(sec, "0") != 0 && strcmp(sec, "1") != 0) {
+        fprintf(stderr, "techmart serve: TECHMART_SECURE_COOKIES: \"%s\" is not 0 or 1\n", sec);
+        return -1;
+    }
+    c->secure_cookies = sec[0] == '1';
     return 0;
 }
 

@@ -43,6 +43,8 @@ typedef struct srv_shared {
     int max_conns;
     int deadline_ms;
     size_t max_header; /* bytes of header fields */
+    bool secure_cookies;
+    struct srv_pool *pool; /* password hashing off the loops */
 } srv_shared;
 
 /* One event loop: its own event_base, evhttp and SQLite connection. */
@@ -58,6 +60,9 @@ typedef struct srv_loop {
     struct event *tick;  /* drain progress */
     struct event *retry; /* re-enables accepting after EMFILE */
     int wake_fd[2];
+    struct event *done; /* done_fd[0] readable: offloaded jobs finished */
+    int done_fd[2];     /* the pool writes finished jobs' pointers to [1] */
+    int pending;        /* offloaded requests not yet done; the loop waits for them */
     int64_t drain_until_us;
     srv_conn **conns; /* attached connections: open addressing by evhttp_connection */
     size_t conns_cap; /* power of two, at least twice max_conns */

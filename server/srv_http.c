@@ -23,6 +23,7 @@
 #include "../index/idx_mem.h"
 #include "api.h"
 #include "srv_conn.h"
+#include "srv_pool.h"
 #include "srv_reply.h"
 #include "srv_route.h"
 #include "srv_uri.h"
@@ -35,6 +36,10 @@
  * header block gets a JSON 414 or 431 rather than evhttp's HTML 400. Only a
  * request past both limits together meets evhttp's. */
 #define SRV_TARGET_MAX 16384
+/* evhttp's own body cap is the largest route's plus this, so that a body a
+ * little over a route's limit gets a JSON 413 from dispatch; only one past
+ * both meets evhttp's HTML 413. */
+#define SRV_BODY_SLACK 65536
 /* How often a draining loop looks at its connections. */
 #define SRV_TICK_MS 50
 
@@ -51,6 +56,8 @@ void srv_conf_init(srv_conf *c)
         .max_header = 8192,
         .deadline_ms = 10000,
         .idle_s = 30,
+        .secure_cookies = false,
+        .pool_threads = SRV_POOL_THREADS,
     };
 }
 
@@ -323,7 +330,7 @@ static void route_request(srv_req *r, size_t max_header, char **path)
     rt->fn(r);
 }
 
-static void access_log(const srv_req *r, int64_t t0)
+static void access_log(const srv_req *r)
 {
     char ts[21];
     tm_time_iso(ts);
@@ -331,30 +338,110 @@ static void access_log(const srv_req *r, int64_t t0)
     const char *uri = evhttp_request_get_uri(r->ev);
     srv_uri_log_target(uri ? uri : "-", SRV_URI_LOG_MAX, &target);
     tm_log_access("%s %s %s %d %zu %lld", ts, srv_method_name(evhttp_request_get_command(r->ev)),
-                  tm_buf_cstr(&target), r->status, r->bytes, (long long)(srv_now_us() - t0));
+                  tm_buf_cstr(&target), r->status, r->bytes, (long long)(srv_now_us() - r->t0));
     tm_buf_free(&target);
 }
 
-/* evhttp's callback for every complete request. Handlers run to the end
- * here and reply before returning. */
+/* After the reply (which evhttp writes later, keeping the request until
+ * then): a reply if the handler sent none, the access line, and r freed. */
+static void req_finish(srv_req *r)
+{
+    if (!r->status) {
+        tm_log_error("%s %s: the handler sent no reply",
+                     srv_method_name(evhttp_request_get_command(r->ev)), r->path ? r->path : "?");
+        srv_reply_errorf(r, TM_EINTERNAL, NULL, "no reply");
+    }
+    access_log(r);
+    evhttp_clear_headers(&r->query);
+    free(r->path_buf);
+    free(r);
+}
+
+/* evhttp's callback for every complete request. A handler replies before
+ * returning, or offloads the request (srv_req_offload), which then finishes
+ * in offload_done. */
 static void http_dispatch(struct evhttp_request *req, void *arg)
 {
     srv_loop *lp = arg;
-    srv_req r = {.ev = req, .db = lp->db, .engine = lp->engine, .web_root = lp->web_root};
-    TAILQ_INIT(&r.query);
+    srv_req *r = tm_xcalloc(1, sizeof *r);
+    *r = (srv_req){.ev = req,
+                   .db = lp->db,
+                   .engine = lp->engine,
+                   .web_root = lp->web_root,
+                   .secure_cookies = lp->shared->secure_cookies,
+                   .loop = lp};
+    TAILQ_INIT(&r->query);
     srv_conn *c = srv_conn_find(lp, evhttp_request_get_connection(req));
-    int64_t t0 = c ? srv_conn_request_begin(c, req) : srv_now_us();
-    char *path = NULL;
+    r->t0 = c ? srv_conn_request_begin(c, req) : srv_now_us();
 
-    route_request(&r, lp->shared->max_header, &path);
-    if (!r.status) {
-        tm_log_error("%s %s: the handler sent no reply",
-                     srv_method_name(evhttp_request_get_command(req)), r.path ? r.path : "?");
-        srv_reply_errorf(&r, TM_EINTERNAL, NULL, "no reply");
+    route_request(r, lp->shared->max_header, &r->path_buf);
+    if (!r->deferred) req_finish(r);
+}
+
+/* ---- offloaded requests */
+
+typedef struct offload {
+    srv_req *r;
+    void (*work)(void *arg);
+    void (*done)(srv_req *r, void *arg);
+    void *arg;
+} offload;
+
+static void offload_work(void *p)
+{
+    offload *o = p;
+    o->work(o->arg);
+}
+
+bool srv_req_offload(srv_req *r, void (*work)(void *arg), void (*done)(srv_req *r, void *arg),
+                     void *arg)
+{
+    srv_loop *lp = r->loop;
+    if (!lp || !lp->shared->pool || r->deferred || r->status) return false;
+    offload *o = tm_xmalloc(sizeof *o);
+    *o = (offload){.r = r, .work = work, .done = done, .arg = arg};
+    if (!srv_pool_submit(lp->shared->pool, offload_work, o, lp->done_fd[1])) {
+        free(o);
+        return false;
     }
-    access_log(&r, t0);
-    evhttp_clear_headers(&r.query);
-    free(path);
+    r->deferred = true;
+    lp->pending++;
+    return true;
+}
+
+/* On the loop thread: one offloaded job is done. */
+static void offload_done(offload *o)
+{
+    srv_req *r = o->r;
+    srv_loop *lp = r->loop;
+    lp->pending--;
+    if (!evhttp_request_get_connection(r->ev)) {
+        /* The client went away: evhttp detached the request and freed the
+         * connection, leaving the request to us. */
+        o->done(NULL, o->arg);
+        r->status = 499; /* for the access line: closed by the client */
+        access_log(r);
+        evhttp_request_free(r->ev);
+        evhttp_clear_headers(&r->query);
+        free(r->path_buf);
+        free(r);
+    } else {
+        o->done(r, o->arg);
+        req_finish(r);
+    }
+    free(o);
+}
+
+static void loop_done(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    (void)arg;
+    offload *batch[64];
+    ssize_t n;
+    /* The pool writes whole pointers atomically, so reads are multiples. */
+    while ((n = read(fd, batch, sizeof batch)) > 0)
+        for (size_t i = 0; i < (size_t)n / sizeof batch[0]; i++)
+            offload_done(batch[i]);
 }
 
 /* ---- the loops */
@@ -394,7 +481,9 @@ static void loop_tick(evutil_socket_t fd, short what, void *arg)
     (void)what;
     srv_loop *lp = arg;
     srv_conn_close_idle(lp);
-    if (lp->nconns == 0 || srv_now_us() >= lp->drain_until_us) {
+    /* An offloaded request holds its evhttp_request (and the pool will
+     * write to done_fd): wait for it, whatever the drain deadline. */
+    if ((lp->nconns == 0 || srv_now_us() >= lp->drain_until_us) && lp->pending == 0) {
         event_base_loopexit(lp->base, NULL);
         return;
     }
@@ -441,7 +530,7 @@ static int loop_init(srv_loop *lp, srv_shared *sh, const srv_conf *conf, int fd,
         return tm_err_set(err, TM_EINTERNAL, NULL, "cannot create an event loop");
     }
     evhttp_set_max_headers_size(lp->http, (ev_ssize_t)(conf->max_header + SRV_TARGET_MAX));
-    evhttp_set_max_body_size(lp->http, (ev_ssize_t)srv_route_max_body());
+    evhttp_set_max_body_size(lp->http, (ev_ssize_t)(srv_route_max_body() + SRV_BODY_SLACK));
     evhttp_set_timeout(lp->http, conf->idle_s);
     /* Every method reaches dispatch, so an unsupported one gets a JSON 405
      * rather than evhttp's HTML 501. */
@@ -462,10 +551,15 @@ static int loop_init(srv_loop *lp, srv_shared *sh, const srv_conf *conf, int fd,
     evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(lp->bound), loop_accept_error);
     if (pipe2(lp->wake_fd, O_CLOEXEC | O_NONBLOCK) != 0)
         return tm_err_set(err, TM_EINTERNAL, NULL, "pipe: %s", strerror(errno));
+    if (pipe2(lp->done_fd, O_CLOEXEC) != 0 ||
+        fcntl(lp->done_fd[0], F_SETFL, fcntl(lp->done_fd[0], F_GETFL) | O_NONBLOCK) != 0)
+        return tm_err_set(err, TM_EINTERNAL, NULL, "pipe: %s", strerror(errno));
+    lp->done = event_new(lp->base, lp->done_fd[0], EV_READ | EV_PERSIST, loop_done, lp);
     lp->wake = event_new(lp->base, lp->wake_fd[0], EV_READ, loop_wake, lp);
     lp->tick = event_new(lp->base, -1, 0, loop_tick, lp);
     lp->retry = event_new(lp->base, -1, 0, loop_retry, lp);
-    if (!lp->wake || !lp->tick || !lp->retry || event_add(lp->wake, NULL) != 0)
+    if (!lp->wake || !lp->tick || !lp->retry || !lp->done || event_add(lp->wake, NULL) != 0 ||
+        event_add(lp->done, NULL) != 0)
         return tm_err_set(err, TM_EINTERNAL, NULL, "cannot create loop events");
     return TM_OK;
 }
@@ -478,9 +572,12 @@ static void loop_free(srv_loop *lp)
     if (lp->wake) event_free(lp->wake);
     if (lp->tick) event_free(lp->tick);
     if (lp->retry) event_free(lp->retry);
+    if (lp->done) event_free(lp->done);
     if (lp->base) event_base_free(lp->base);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         if (lp->wake_fd[i] >= 0) close(lp->wake_fd[i]);
+        if (lp->done_fd[i] >= 0) close(lp->done_fd[i]);
+    }
     srv_conn_table_free(lp);
 }
 
@@ -493,7 +590,8 @@ int srv_run(const srv_conf *conf, tm_err *err)
     sig_saved sigs = {0};
     srv_shared shared = {.max_conns = conf->max_conns,
                          .deadline_ms = conf->deadline_ms,
-                         .max_header = conf->max_header};
+                         .max_header = conf->max_header,
+                         .secure_cookies = conf->secure_cookies};
     atomic_init(&shared.nconns, 0);
     srv_loop *loops = tm_xcalloc((size_t)n, sizeof *loops);
     int *fds = tm_xcalloc((size_t)n, sizeof *fds);
@@ -504,6 +602,7 @@ int srv_run(const srv_conf *conf, tm_err *err)
     for (int i = 0; i < n; i++) {
         fds[i] = -1;
         loops[i].wake_fd[0] = loops[i].wake_fd[1] = -1;
+        loops[i].done_fd[0] = loops[i].done_fd[1] = -1;
     }
     srv_conn_set_draining(false);
     /* Before any thread exists (the engine starts one), so none of them
@@ -520,6 +619,8 @@ int srv_run(const srv_conf *conf, tm_err *err)
         tm_log_error("web root %s: %s; static files will not be served", conf->web_root,
                      strerror(errno));
 
+    if ((rc = srv_pool_start(conf->pool_threads, SRV_POOL_QUEUE, &shared.pool, err)) != TM_OK)
+        goto out;
     if ((rc = listen_all(conf, n, fds, url, sizeof url, err)) != TM_OK) goto out;
     all_loops = loops;
     all_nloops = n;
@@ -551,6 +652,9 @@ int srv_run(const srv_conf *conf, tm_err *err)
 
 out:
     srv_conn_set_draining(true);
+    /* Every loop has stopped with no job pending (loop_tick waits for
+     * them), so the workers are idle; their notify pipes are still open. */
+    srv_pool_stop(shared.pool);
     for (int i = 0; i < n; i++) {
         loop_free(&loops[i]);
         if (fds[i] >= 0) close(fds[i]);

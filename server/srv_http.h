@@ -6,13 +6,26 @@
  * blocks searches. One access line per request on stdout.
  *
  * Every handler is given an srv_req and must end by calling exactly one of
- * the srv_reply_* functions. */
+ * the srv_reply_* functions, either before it returns or, for slow work, by
+ * handing the request to the worker pool with srv_req_offload().
+ *
+ * Lifetime of an offloaded request (all on the request's loop thread but
+ * for work): the handler returns without replying; the srv_req and its
+ * evhttp_request stay valid, and the loop counts it as pending and does not
+ * stop (nor free its evhttp) until it is done. The connection cannot be cut
+ * by techmart meanwhile: the whole-request deadline stopped when the request
+ * was complete, and draining closes only idle connections. If the client
+ * closes it (or evhttp's idle timeout fires), evhttp 2.1 detaches the
+ * request from the connection (evhttp_request_get_connection() is NULL) and
+ * frees the connection but not the request; done(NULL, arg) then runs
+ * instead of a reply (only to free arg) and srv_http frees the request. */
 #ifndef SRV_HTTP_H
 #define SRV_HTTP_H
 
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +44,8 @@ typedef struct srv_conf {
     size_t max_header;    /* bytes of request line + headers */
     int deadline_ms;      /* whole request, from first byte to last */
     int idle_s;           /* keep-alive idle timeout */
+    bool secure_cookies;  /* session cookies carry Secure (behind HTTPS) */
+    int pool_threads;     /* worker threads for password hashing */
 } srv_conf;
 
 /* Defaults (and their TECHMART_* environment twins applied by the CLI). */
@@ -53,7 +68,21 @@ typedef struct srv_req {
     const char *param;      /* the {id} part of a route pattern, or NULL */
     int status;             /* set by srv_reply_*: for the access log */
     size_t bytes;
+    bool secure_cookies; /* srv_conf.secure_cookies */
+    /* Private to srv_http.c. */
+    struct srv_loop *loop;
+    char *path_buf;
+    int64_t t0;
+    bool deferred;
 } srv_req;
+
+/* Runs work(arg) on the worker pool, then done(r, arg) on r's loop thread,
+ * which replies like a handler (or done(NULL, arg) when the client has gone:
+ * free arg, reply to nothing). The handler returns right after a true
+ * answer without touching r again. False when the pool's queue is full:
+ * nothing was queued and the handler still owns r and must reply (503). */
+bool srv_req_offload(srv_req *r, void (*work)(void *arg), void (*done)(srv_req *r, void *arg),
+                     void *arg);
 
 /* Sends body (reference stolen) as application/json with status. */
 void srv_reply_json(srv_req *r, int status, json_t *body);

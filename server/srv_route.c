@@ -12,6 +12,9 @@ const srv_route srv_routes[] = {
     {EVHTTP_REQ_GET, "/api/v1/technologies", api_tech_search, 0},
     {EVHTTP_REQ_GET, "/api/v1/technologies/{id}", api_tech_get, 0},
     {EVHTTP_REQ_GET, "/api/v1/institutions", api_inst_list, 0},
+    {EVHTTP_REQ_POST, "/api/v1/session", api_session_create, 4096},
+    {EVHTTP_REQ_DELETE, "/api/v1/session", api_session_delete, 0},
+    {EVHTTP_REQ_GET, "/api/v1/me", api_me, 0},
 };
 const size_t srv_nroutes = sizeof srv_routes / sizeof srv_routes[0];
 

@@ -78,6 +78,24 @@ def get_json(path, **kw):
         return st, h, None
 
 
+def add_user(email, password, role="staff"):
+    """Adds a user to the server's database with `techmart user add` (the
+    CLI writes the same file; WAL lets it beside the running server)."""
+    import subprocess  # noqa: PLC0415
+    r = subprocess.run([os.environ["TECHMART_BIN"], "user", "add", "--db",
+                        os.environ["TECHMART_DB"], "--email", email, "--role", role,
+                        "--password-stdin"], input=password + "\n", capture_output=True,
+                       text=True, timeout=60)
+    check(r.returncode == 0, f"user add {email}: {r.stderr.strip()}")
+
+
+def login(email, password):
+    """POST /api/v1/session; (status, headers, parsed body or None)."""
+    return get_json("/api/v1/session", method="POST",
+                    data=json.dumps({"email": email, "password": password}).encode(),
+                    headers={"Content-Type": "application/json"})
+
+
 def run_all():
     only = sys.argv[1] if len(sys.argv) > 1 else None
     passed = failed = 0

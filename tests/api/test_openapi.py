@@ -51,7 +51,7 @@ import math  # noqa: E402
 import re  # noqa: E402
 import urllib.parse  # noqa: E402
 
-from harness import ROOT, check, get, run_all, test  # noqa: E402
+from harness import ROOT, add_user, check, get, run_all, test  # noqa: E402
 
 SPEC_PATH = os.path.join(ROOT, "docs/openapi.yaml")
 ROUTES_C = os.path.join(ROOT, "server/srv_route.c")
@@ -61,7 +61,8 @@ with open(SPEC_PATH, encoding="utf-8") as _f:
     SPEC = yaml.safe_load(_f)
 
 # Documented answers no request can provoke on an idle, healthy server.
-UNPROVOKED = {"503": "needs an overloaded or failing server (tests/api/test_limits.py)"}
+UNPROVOKED = {"503": "needs an overloaded or failing server (tests/api/test_limits.py)",
+              "429": "locks logins out for 15 minutes (tests/api/test_session.py)"}
 
 # (path template, method, status) of every answer seen, for the coverage test.
 exercised = set()
@@ -338,13 +339,13 @@ def media_type(h):
     return h.get("content-type", "").split(";")[0].strip().lower()
 
 
-def request(path, target, method="GET", want=None):
+def request(path, target, method="GET", want=None, headers=None, data=None):
     """Requests target (an instance of the spec path `path`) and checks the
     answer against the spec: documented status (and `want`, if given),
     documented Content-Type, body valid for that status's schema, documented
     headers valid. Returns (status, headers, parsed JSON body)."""
     m = method.lower()
-    st, h, raw = get(target, method=method)
+    st, h, raw = get(target, method=method, headers=headers, data=data)
     what = f"{method} {target[:120]}"
     if want is not None:
         check(st == want, f"{what}: status {st}, want {want}; body {raw[:300]!r}")
@@ -689,6 +690,38 @@ def technology_record_not_found_answers_as_documented():
     for target in ("999999999", "9223372036854775807", "9223372036854775808", "0", "-1",
                    "abc", "1.5", "01", "%20"):
         request(TECH, f"/api/v1/technologies/{target}", want=404)
+
+
+SESSION = "/api/v1/session"
+ME = "/api/v1/me"
+JSON_HDR = {"Content-Type": "application/json"}
+
+
+def _login_body(email, password, **extra):
+    return json.dumps({"email": email, "password": password, **extra}).encode()
+
+
+@test
+def login_me_and_logout_answer_as_documented():
+    email, pw = "openapi-staff@example.org", "openapi staff password 1"
+    add_user(email, pw)
+    st, h, j = request(SESSION, SESSION, "POST", 201, JSON_HDR, _login_body(email, pw))
+    cookie = h["set-cookie"].split(";")[0]
+    _, _, me = request(ME, ME, want=200, headers={"Cookie": cookie})
+    check(me == j["user"], f"{me} != {j['user']}")
+    request(SESSION, SESSION, "DELETE", 403, {"Cookie": cookie})
+    request(SESSION, SESSION, "DELETE", 204, {"Cookie": cookie, "X-CSRF-Token": j["csrf_token"]})
+    request(ME, ME, want=401, headers={"Cookie": cookie})
+    request(SESSION, SESSION, "DELETE", 401, {"Cookie": cookie, "X-CSRF-Token": j["csrf_token"]})
+
+
+@test
+def failed_logins_answer_as_documented():
+    request(SESSION, SESSION, "POST", 401, JSON_HDR,
+            _login_body("openapi-nobody@example.org", "not the password"))
+    _, _, j = request(SESSION, SESSION, "POST", 400, JSON_HDR, b'{"email": "a@b.example"}')
+    check(j["error"].get("field") == "password", f"{j}")
+    request(SESSION, SESSION, "POST", 413, JSON_HDR, b" " * 5000)
 
 
 # ---- 400 for each bad parameter, derived from the parameters' schemas
