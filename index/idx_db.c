@@ -210,6 +210,19 @@ static const char *const migrations[] = {
     "  expires_at INTEGER NOT NULL,"
     "  revoked_at INTEGER);"
     "CREATE INDEX session_user ON session (user_id);",
+
+    /* 5: API tokens (bearer). token_hash is the BLAKE2b-256 of the token's
+     * 32 random bytes; the token itself is shown once and never stored.
+     * Times are Unix seconds. A token is revoked, never deleted. */
+    "CREATE TABLE api_token ("
+    "  id INTEGER PRIMARY KEY,"
+    "  token_hash BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32),"
+    "  user_id INTEGER NOT NULL REFERENCES \"user\" (id),"
+    "  name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 100),"
+    "  created_at INTEGER NOT NULL,"
+    "  last_used INTEGER,"
+    "  revoked_at INTEGER);"
+    "CREATE INDEX api_token_user ON api_token (user_id);",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

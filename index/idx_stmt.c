@@ -141,6 +141,20 @@ static const char *const idx_sql[IDX_STMT__COUNT] = {
         "UPDATE session SET last_seen = ?2 WHERE id = ?1 AND revoked_at IS NULL",
     [IDX_STMT_SESSION_REVOKE] =
         "UPDATE session SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+    [IDX_STMT_TOKEN_INSERT] = "INSERT INTO api_token (token_hash, user_id, name, created_at)"
+                              " VALUES (?1, ?2, ?3, ?4)",
+    [IDX_STMT_TOKEN_FIND] = "SELECT t.id, t.token_hash, t.user_id, t.last_used, u.email, u.role,"
+                            " u.institution_id, u.disabled"
+                            " FROM api_token t JOIN \"user\" u ON u.id = t.user_id"
+                            " WHERE t.token_hash = ?1 AND t.revoked_at IS NULL",
+    [IDX_STMT_TOKEN_GET] = "SELECT id, user_id, name, created_at, last_used FROM api_token"
+                           " WHERE id = ?1 AND revoked_at IS NULL",
+    [IDX_STMT_TOKEN_LIST] = "SELECT id, user_id, name, created_at, last_used FROM api_token"
+                            " WHERE user_id = ?1 AND revoked_at IS NULL ORDER BY id",
+    [IDX_STMT_TOKEN_TOUCH] =
+        "UPDATE api_token SET last_used = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+    [IDX_STMT_TOKEN_REVOKE] =
+        "UPDATE api_token SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
 };
 
 const char *idx_stmt_sql(idx_stmt id)

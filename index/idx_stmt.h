@@ -44,6 +44,12 @@ typedef enum {
     IDX_STMT_SESSION_FIND, /* with the user's fields */
     IDX_STMT_SESSION_TOUCH,
     IDX_STMT_SESSION_REVOKE,
+    IDX_STMT_TOKEN_INSERT,
+    IDX_STMT_TOKEN_FIND, /* by hash, with the user's fields */
+    IDX_STMT_TOKEN_GET,  /* by id, unrevoked */
+    IDX_STMT_TOKEN_LIST, /* a user's unrevoked tokens, by id */
+    IDX_STMT_TOKEN_TOUCH,
+    IDX_STMT_TOKEN_REVOKE,
     IDX_STMT__COUNT
 } idx_stmt;
 

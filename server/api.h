@@ -14,6 +14,12 @@ void api_session_create(srv_req *r);
 void api_session_delete(srv_req *r);
 /* GET /api/v1/me: the logged-in user. */
 void api_me(srv_req *r);
+/* POST /api/v1/tokens: a new API token of the caller, shown once. */
+void api_token_create(srv_req *r);
+/* GET /api/v1/tokens: the caller's tokens, without secrets. */
+void api_token_list(srv_req *r);
+/* DELETE /api/v1/tokens/{id}: revokes one of the caller's tokens. */
+void api_token_delete(srv_req *r);
 /* Serves a file under r->web_root ("/" is index.html), never outside it. */
 void srv_static_serve(srv_req *r);
 

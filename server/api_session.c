@@ -2,11 +2,12 @@
  *
  * A session is 32 random bytes in the cookie techmart_session (base64url),
  * stored only as its BLAKE2b-256 hash; the CSRF token given at login is
- * stored the same way and must come back as X-CSRF-Token on DELETE. The
- * password is verified on the worker pool; an unknown email, a disabled
- * user and a wrong password all verify a hash (a dummy one for the first
- * two) and get the same 401. Failed logins are limited per email and per
- * client address (in memory). No token, cookie or password is logged. */
+ * stored the same way. srv_auth finds the session of a request and checks
+ * the CSRF token and access before these handlers run. The password is
+ * verified on the worker pool; an unknown email, a disabled user and a
+ * wrong password all verify a hash (a dummy one for the first two) and get
+ * the same 401. Failed logins are limited per email and per client address
+ * (in memory). No token, cookie or password is logged. */
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <jansson.h>
@@ -15,8 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/queue.h>
 #include <time.h>
 
 #include "../common/tm_alloc.h"
@@ -24,23 +23,16 @@
 #include "../index/idx_session.h"
 #include "../index/idx_user.h"
 #include "api.h"
+#include "srv_auth.h"
 #include "srv_conn.h"
 #include "srv_pass.h"
 #include "srv_reply.h"
 
-#define SESSION_COOKIE "techmart_session"
-#define SESSION_IDLE_S (2 * 3600)     /* idle limit */
-#define SESSION_ABS_S (7 * 24 * 3600) /* absolute limit */
-#define SESSION_TOUCH_S 60            /* last_seen is written at most this often */
-#define TOKEN_BYTES 32                /* random bytes of a token */
-#define TOKEN_B64 44                  /* base64url of 32 bytes, no padding, + NUL */
-#define RL_WINDOW_S (15 * 60)         /* failed logins are counted over this */
-#define RL_PER_EMAIL 5                /* failures per email per window */
-#define RL_PER_ADDR 20                /* failures per client address per window */
-#define RL_SLOTS 4096                 /* tracked emails and addresses */
+#define RL_WINDOW_S (15 * 60) /* failed logins are counted over this */
+#define RL_PER_EMAIL 5        /* failures per email per window */
+#define RL_PER_ADDR 20        /* failures per client address per window */
+#define RL_SLOTS 4096         /* tracked emails and addresses */
 #define RL_PROBE 8
-
-_Static_assert(TOKEN_B64 == sizeof "" + 43, "base64url of 32 bytes is 43 characters");
 
 /* ---- failed-login limits: a fixed table of windows, keyed by a hash */
 
@@ -126,65 +118,6 @@ static void rl_clear(char kind, const char *name, int64_t now)
 
 /* ---- helpers */
 
-static void client_address(srv_req *r, char *out, size_t cap)
-{
-    struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
-    char *addr = NULL;
-    ev_uint16_t port = 0;
-    if (evcon) evhttp_connection_get_peer(evcon, &addr, &port);
-    (void)snprintf(out, cap, "%s", addr ? addr : "-");
-}
-
-static void token_hash(const char *b64, uint8_t out[IDX_SESSION_HASH], bool *ok)
-{
-    uint8_t raw[TOKEN_BYTES];
-    size_t n = 0;
-    *ok = b64 && strlen(b64) == TOKEN_B64 - 1 &&
-          sodium_base642bin(raw, sizeof raw, b64, TOKEN_B64 - 1, NULL, &n, NULL,
-                            sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
-          n == TOKEN_BYTES;
-    crypto_generichash(out, IDX_SESSION_HASH, raw, *ok ? TOKEN_BYTES : 0, NULL, 0);
-    sodium_memzero(raw, sizeof raw);
-}
-
-/* A new random token: its text and its hash. */
-static void token_new(char text[TOKEN_B64], uint8_t hash[IDX_SESSION_HASH])
-{
-    uint8_t raw[TOKEN_BYTES];
-    randombytes_buf(raw, sizeof raw);
-    sodium_bin2base64(text, TOKEN_B64, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    crypto_generichash(hash, IDX_SESSION_HASH, raw, sizeof raw, NULL, 0);
-    sodium_memzero(raw, sizeof raw);
-}
-
-/* The value of the session cookie in r's Cookie header(s), copied to out;
- * false when absent or not token-sized. */
-static bool cookie_token(srv_req *r, char out[TOKEN_B64])
-{
-    const struct evkeyvalq *h = evhttp_request_get_input_headers(r->ev);
-    const struct evkeyval *kv;
-    static const char name[] = SESSION_COOKIE "=";
-    TAILQ_FOREACH(kv, h, next)
-    {
-        if (strcasecmp(kv->key, "Cookie") != 0) continue;
-        for (const char *p = kv->value; p && *p;) {
-            p += strspn(p, " \t;");
-            size_t len = strcspn(p, ";");
-            if (len > sizeof name - 1 && !strncmp(p, name, sizeof name - 1)) {
-                size_t vlen = len - (sizeof name - 1);
-                while (vlen > 0 && (p[sizeof name - 2 + vlen] == ' '))
-                    vlen--;
-                if (vlen != TOKEN_B64 - 1) return false;
-                memcpy(out, p + sizeof name - 1, vlen);
-                out[vlen] = '\0';
-                return true;
-            }
-            p += len;
-        }
-    }
-    return false;
-}
-
 static void reply_unauthenticated(srv_req *r, const char *msg)
 {
     srv_reply_problem(r, 401, tm_code_name(TM_EAUTH), NULL, msg);
@@ -198,31 +131,6 @@ static json_t *user_json(int64_t id, const char *email, const char *role, int64_
     json_object_set_new(u, "role", json_string(role));
     json_object_set_new(u, "institution_id", inst ? json_integer(inst) : json_null());
     return u;
-}
-
-/* The valid session of r's cookie: TM_OK, TM_EAUTH (none, unknown, revoked,
- * expired, disabled user) or another error. Refreshes last_seen. */
-static int session_of(srv_req *r, idx_session *s, tm_err *err)
-{
-    char tok[TOKEN_B64];
-    uint8_t h[IDX_SESSION_HASH];
-    bool ok;
-    if (!cookie_token(r, tok)) return tm_err_set(err, TM_EAUTH, NULL, "not logged in");
-    token_hash(tok, h, &ok);
-    sodium_memzero(tok, sizeof tok);
-    if (!ok) return tm_err_set(err, TM_EAUTH, NULL, "not logged in");
-    int code = idx_session_find(r->db, h, s, err);
-    if (code == TM_ENOTFOUND) return tm_err_set(err, TM_EAUTH, NULL, "not logged in");
-    if (code != TM_OK) return code;
-    int64_t now = (int64_t)time(NULL);
-    if (now >= s->expires_at || now - s->last_seen >= SESSION_IDLE_S || s->user_disabled)
-        return tm_err_set(err, TM_EAUTH, NULL, "not logged in");
-    if (now - s->last_seen >= SESSION_TOUCH_S) {
-        tm_err terr = {0};
-        if (idx_session_touch(r->db, s->id, now, &terr) != TM_OK)
-            tm_log_error("session touch: %s", terr.msg);
-    }
-    return TM_OK;
 }
 
 /* ---- POST /api/v1/session */
@@ -289,15 +197,15 @@ static void login_done(srv_req *r, void *arg)
         return;
     }
     rl_clear('e', j->email, mono);
-    char tok[TOKEN_B64], csrf[TOKEN_B64];
+    char tok[SRV_AUTH_TOKEN_B64], csrf[SRV_AUTH_TOKEN_B64];
     uint8_t th[IDX_SESSION_HASH], ch[IDX_SESSION_HASH];
-    token_new(tok, th);
-    token_new(csrf, ch);
+    srv_auth_secret_new(tok, th);
+    srv_auth_secret_new(csrf, ch);
     int64_t now = (int64_t)time(NULL), id = 0;
     idx_actor who = {.user_id = j->user_id, .address = j->addr};
     tm_err err = {0};
-    if (idx_session_create(r->db, &who, j->user_id, th, ch, now, now + SESSION_ABS_S, &id, &err) !=
-        TM_OK) {
+    if (idx_session_create(r->db, &who, j->user_id, th, ch, now, now + SRV_AUTH_SESSION_ABS_S, &id,
+                           &err) != TM_OK) {
         sodium_memzero(tok, sizeof tok);
         sodium_memzero(csrf, sizeof csrf);
         login_free(j);
@@ -306,8 +214,8 @@ static void login_done(srv_req *r, void *arg)
     }
     char cookie[160];
     (void)snprintf(cookie, sizeof cookie,
-                   SESSION_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Strict%s", tok,
-                   SESSION_ABS_S, r->secure_cookies ? "; Secure" : "");
+                   SRV_AUTH_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Strict%s", tok,
+                   SRV_AUTH_SESSION_ABS_S, r->secure_cookies ? "; Secure" : "");
     evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Set-Cookie", cookie);
     json_t *body = json_object();
     json_object_set_new(body, "user", user_json(j->user_id, j->email, j->role, j->institution_id));
@@ -394,7 +302,7 @@ void api_session_create(srv_req *r)
     char *hash = NULL;
 
     if (!login_parse(r, j)) goto fail;
-    client_address(r, j->addr, sizeof j->addr);
+    srv_auth_address(r, j->addr, sizeof j->addr);
     int64_t mono = mono_s();
     int64_t wait = rl_wait('e', j->email, RL_PER_EMAIL, mono);
     int64_t wait_a = rl_wait('a', j->addr, RL_PER_ADDR, mono);
@@ -441,30 +349,17 @@ fail:
 
 void api_session_delete(srv_req *r)
 {
-    idx_session s;
     tm_err err = {0};
-    int code = session_of(r, &s, &err);
-    if (code == TM_EAUTH) {
-        reply_unauthenticated(r, "not logged in");
-        return;
-    }
-    if (code != TM_OK) {
-        srv_reply_error(r, &err);
-        return;
-    }
-    const char *csrf = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "X-CSRF-Token");
-    uint8_t h[IDX_SESSION_HASH];
-    bool ok;
-    token_hash(csrf, h, &ok);
-    if (!ok || sodium_memcmp(h, s.csrf_hash, IDX_SESSION_HASH) != 0) {
-        srv_reply_errorf(r, TM_EFORBID, "X-CSRF-Token",
-                         "a request made with the session cookie needs its X-CSRF-Token");
+    if (r->actor.via != SRV_VIA_COOKIE) {
+        /* A bearer token is revoked with DELETE /api/v1/tokens/{id}. */
+        reply_unauthenticated(r, "not logged in with a session cookie");
         return;
     }
     char addr[64];
-    client_address(r, addr, sizeof addr);
-    idx_actor who = {.user_id = s.user_id, .address = addr};
-    code = idx_session_revoke(r->db, &who, s.id, (int64_t)time(NULL), "logout", &err);
+    srv_auth_address(r, addr, sizeof addr);
+    idx_actor who = {.user_id = r->actor.user_id, .address = addr};
+    int code =
+        idx_session_revoke(r->db, &who, r->actor.session_id, (int64_t)time(NULL), "logout", &err);
     if (code == TM_ENOTFOUND) {
         reply_unauthenticated(r, "not logged in");
         return;
@@ -474,7 +369,7 @@ void api_session_delete(srv_req *r)
         return;
     }
     evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Set-Cookie",
-                      SESSION_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+                      SRV_AUTH_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
     srv_reply_bytes(r, 204, NULL, NULL, 0);
 }
 
@@ -482,16 +377,6 @@ void api_session_delete(srv_req *r)
 
 void api_me(srv_req *r)
 {
-    idx_session s;
-    tm_err err = {0};
-    int code = session_of(r, &s, &err);
-    if (code == TM_EAUTH) {
-        reply_unauthenticated(r, "not logged in");
-        return;
-    }
-    if (code != TM_OK) {
-        srv_reply_error(r, &err);
-        return;
-    }
-    srv_reply_json(r, 200, user_json(s.user_id, s.email, s.role, s.institution_id));
+    const srv_actor *a = &r->actor;
+    srv_reply_json(r, 200, user_json(a->user_id, a->email, a->role_name, a->institution_id));
 }

@@ -327,6 +327,7 @@ static void route_request(srv_req *r, size_t max_header, char **path)
         return;
     }
     r->param = param;
+    if (!srv_auth_route(r, rt->action)) return;
     rt->fn(r);
 }
 

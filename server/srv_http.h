@@ -33,6 +33,7 @@
 #include "../common/tm_err.h"
 #include "../index/idx_db.h"
 #include "../index/idx_search.h"
+#include "srv_auth.h"
 
 typedef struct srv_conf {
     const char *db_path;
@@ -69,6 +70,7 @@ typedef struct srv_req {
     int status;             /* set by srv_reply_*: for the access log */
     size_t bytes;
     bool secure_cookies; /* srv_conf.secure_cookies */
+    srv_actor actor;     /* who is asking: set by srv_auth_route() before the handler */
     /* Private to srv_http.c. */
     struct srv_loop *loop;
     char *path_buf;

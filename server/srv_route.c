@@ -6,15 +6,18 @@
 #include "api.h"
 
 /* Every route of the server. A new route needs a row here (and, from issue
- * 3 on, a row in the authorization matrix test). */
+ * 3 on, a row in the authorization matrix test, tests/api/test_authz_matrix.py). */
 const srv_route srv_routes[] = {
-    {EVHTTP_REQ_GET, "/healthz", api_healthz, 0},
-    {EVHTTP_REQ_GET, "/api/v1/technologies", api_tech_search, 0},
-    {EVHTTP_REQ_GET, "/api/v1/technologies/{id}", api_tech_get, 0},
-    {EVHTTP_REQ_GET, "/api/v1/institutions", api_inst_list, 0},
-    {EVHTTP_REQ_POST, "/api/v1/session", api_session_create, 4096},
-    {EVHTTP_REQ_DELETE, "/api/v1/session", api_session_delete, 0},
-    {EVHTTP_REQ_GET, "/api/v1/me", api_me, 0},
+    {EVHTTP_REQ_GET, "/healthz", api_healthz, 0, SRV_ACT_HEALTH},
+    {EVHTTP_REQ_GET, "/api/v1/technologies", api_tech_search, 0, SRV_ACT_SEARCH},
+    {EVHTTP_REQ_GET, "/api/v1/technologies/{id}", api_tech_get, 0, SRV_ACT_TECH_READ},
+    {EVHTTP_REQ_GET, "/api/v1/institutions", api_inst_list, 0, SRV_ACT_INST_LIST},
+    {EVHTTP_REQ_POST, "/api/v1/session", api_session_create, 4096, SRV_ACT_LOGIN},
+    {EVHTTP_REQ_DELETE, "/api/v1/session", api_session_delete, 0, SRV_ACT_LOGOUT},
+    {EVHTTP_REQ_GET, "/api/v1/me", api_me, 0, SRV_ACT_ME},
+    {EVHTTP_REQ_POST, "/api/v1/tokens", api_token_create, 4096, SRV_ACT_TOKEN_CREATE},
+    {EVHTTP_REQ_GET, "/api/v1/tokens", api_token_list, 0, SRV_ACT_TOKEN_LIST},
+    {EVHTTP_REQ_DELETE, "/api/v1/tokens/{id}", api_token_delete, 0, SRV_ACT_TOKEN_REVOKE},
 };
 const size_t srv_nroutes = sizeof srv_routes / sizeof srv_routes[0];
 

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "srv_auth.h"
 #include "srv_http.h"
 
 typedef void (*srv_handler)(srv_req *r);
@@ -16,7 +17,8 @@ typedef struct srv_route {
     int method; /* enum evhttp_cmd_type */
     const char *pattern;
     srv_handler fn;
-    size_t max_body; /* bytes; 0: no body allowed */
+    size_t max_body;   /* bytes; 0: no body allowed */
+    srv_action action; /* what it does: srv_auth_route() checks it before fn */
 } srv_route;
 
 extern const srv_route srv_routes[];

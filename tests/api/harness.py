@@ -78,13 +78,15 @@ def get_json(path, **kw):
         return st, h, None
 
 
-def add_user(email, password, role="staff"):
+def add_user(email, password, role="staff", institution=None):
     """Adds a user to the server's database with `techmart user add` (the
-    CLI writes the same file; WAL lets it beside the running server)."""
+    CLI writes the same file; WAL lets it beside the running server).
+    institution (a name or id) is needed for company and tto users."""
     import subprocess  # noqa: PLC0415
+    inst = ["--institution", str(institution)] if institution is not None else []
     r = subprocess.run([os.environ["TECHMART_BIN"], "user", "add", "--db",
                         os.environ["TECHMART_DB"], "--email", email, "--role", role,
-                        "--password-stdin"], input=password + "\n", capture_output=True,
+                        "--password-stdin"] + inst, input=password + "\n", capture_output=True,
                        text=True, timeout=60)
     check(r.returncode == 0, f"user add {email}: {r.stderr.strip()}")
 

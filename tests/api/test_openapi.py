@@ -724,6 +724,36 @@ def failed_logins_answer_as_documented():
     request(SESSION, SESSION, "POST", 413, JSON_HDR, b" " * 5000)
 
 
+TOKENS = "/api/v1/tokens"
+TOKEN = "/api/v1/tokens/{id}"
+
+
+@test
+def tokens_answer_as_documented():
+    email, pw = "openapi-tokens@example.org", "openapi tokens password 1"
+    add_user(email, pw)
+    _, h, j = request(SESSION, SESSION, "POST", 201, JSON_HDR, _login_body(email, pw))
+    cookie = {"Cookie": h["set-cookie"].split(";")[0]}
+    csrf = {**cookie, "X-CSRF-Token": j["csrf_token"], **JSON_HDR}
+    name = json.dumps({"name": "openapi"}).encode()
+    _, _, t = request(TOKENS, TOKENS, "POST", 201, csrf, name)
+    bearer = {"Authorization": "Bearer " + t["token"]}
+    request(TOKENS, TOKENS, "POST", 403, {**cookie, **JSON_HDR}, name)
+    request(TOKENS, TOKENS, "POST", 401, JSON_HDR, name)
+    _, _, e = request(TOKENS, TOKENS, "POST", 400, bearer, b'{"name": "x", "id": 1}')
+    check(e["error"].get("field") == "id", f"{e}")
+    request(TOKENS, TOKENS, "POST", 413, bearer, b" " * 5000)
+    _, _, lst = request(TOKENS, TOKENS, want=200, headers=bearer)
+    check([x["id"] for x in lst["items"]] == [t["id"]], f"{lst}")
+    request(TOKENS, TOKENS, want=401)
+    target = f"{TOKENS}/{t['id']}"
+    request(TOKEN, target, "DELETE", 401)
+    request(TOKEN, target, "DELETE", 403, cookie)
+    request(TOKEN, target, "DELETE", 204, bearer)
+    request(TOKEN, target, "DELETE", 404, csrf)
+    request(ME, ME, want=401, headers=bearer)
+
+
 # ---- 400 for each bad parameter, derived from the parameters' schemas
 
 def bad_values(s):

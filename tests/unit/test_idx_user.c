@@ -342,7 +342,8 @@ TM_TEST(migration_3_applies_to_a_schema_2_database_holding_data)
     int64_t inst = add_inst(db, "서울대학교", "Seoul National University");
     /* Later migrations' tables go too (session refers to user). */
     CHECK(sqlite3_exec(db->h,
-                       "DROP TABLE session; DROP TABLE audit_log; DROP TABLE \"user\";"
+                       "DROP TABLE api_token; DROP TABLE session; DROP TABLE audit_log;"
+                       " DROP TABLE \"user\";"
                        " PRAGMA user_version = 2;",
                        NULL, NULL, NULL) == SQLITE_OK);
     CHECK(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('user', 'audit_log')") ==

@@ -1,0 +1,177 @@
+"""The authorization matrix: every route of server/srv_route.c x every role.
+
+ROLES are the kinds of caller the issue names: anonymous, company, tto of
+the object's own institution, tto of another institution, staff and admin.
+MATRIX has one row per route (method, path pattern) with the status each
+role gets; a route of srv_route.c without a row (or a row without a route)
+fails `every_route_has_a_row`, so a new route cannot skip this table.
+
+Each role's user is added with `techmart user add` (company and tto users
+at institutions of the demo catalogue) and logs in; every row is requested
+once per role with a bearer token and once with the session cookie (and its
+X-CSRF-Token). For the objects of the token routes, "own" is the tto_own
+user: DELETE /api/v1/tokens/{id} targets a token of that user."""
+import json
+import os
+import re
+
+from harness import ROOT, add_user, check, get, get_json, login, run_all, test
+
+ROLES = ("anonymous", "company", "tto_own", "tto_other", "staff", "admin")
+PW = "matrix password long enough"
+ROUTES_C = os.path.join(ROOT, "server/srv_route.c")
+
+
+def expect(anonymous, signed_in=None, **per_role):
+    """Statuses by role: anonymous's, then one for every signed-in role,
+    overridden per role."""
+    out = {r: (signed_in if signed_in is not None else anonymous) for r in ROLES}
+    out["anonymous"] = anonymous
+    out.update(per_role)
+    return out
+
+
+_users = {}
+_inst = []
+
+
+def institutions():
+    if not _inst:
+        _, _, j = get_json("/api/v1/institutions")
+        check(len(j["items"]) >= 2, "the demo catalogue has fewer than 2 institutions")
+        _inst.extend([j["items"][0]["id"], j["items"][1]["id"]])
+    return _inst
+
+
+def email_of(role):
+    return f"matrix-{role.replace('_', '-')}@example.org"
+
+
+def user(role):
+    """The role's user, created once: {"email", "bearer", "cookie"} (header dicts)."""
+    if role not in _users:
+        own, other = institutions()
+        kind, inst = {"company": ("company", own), "tto_own": ("tto", own),
+                      "tto_other": ("tto", other), "staff": ("staff", None),
+                      "admin": ("admin", None)}[role]
+        add_user(email_of(role), PW, kind, inst)
+        cookie = fresh_cookie(role)
+        st, _, j = get_json("/api/v1/tokens", method="POST", headers=cookie,
+                            data=json.dumps({"name": "matrix"}).encode())
+        check(st == 201, f"{role}: token {st} {j}")
+        _users[role] = {"bearer": {"Authorization": "Bearer " + j["token"]}, "cookie": cookie}
+    return _users[role]
+
+
+def fresh_cookie(role):
+    st, h, j = login(email_of(role), PW)
+    check(st == 201, f"{role}: login {st} {j}")
+    return {"Cookie": h["set-cookie"].split(";")[0], "X-CSRF-Token": j["csrf_token"]}
+
+
+def creds(role, how):
+    return {} if role == "anonymous" else dict(user(role)[how])
+
+
+# ---- request builders: (target, headers, body) for a role and a credential
+
+
+def plain(path):
+    return lambda role, how: (path, creds(role, how), None)
+
+
+def a_technology(role, how):
+    _, _, j = get_json("/api/v1/technologies?per_page=1")
+    return f"/api/v1/technologies/{j['items'][0]['id']}", creds(role, how), None
+
+
+def a_login(role, how):
+    who = role if role != "anonymous" else "staff"
+    user(who)
+    body = json.dumps({"email": email_of(who), "password": PW}).encode()
+    return "/api/v1/session", creds(role, how), body
+
+
+def a_logout(role, how):
+    # Logging out ends a cookie session: every signed-in role uses a new one.
+    return "/api/v1/session", ({} if role == "anonymous" else fresh_cookie(role)), None
+
+
+def a_token_name(role, how):
+    return "/api/v1/tokens", creds(role, how), json.dumps({"name": "m"}).encode()
+
+
+def tto_own_token(role, how):
+    st, _, j = get_json("/api/v1/tokens", method="POST", headers=creds("tto_own", "bearer"),
+                        data=json.dumps({"name": "target"}).encode())
+    check(st == 201, f"target token: {st} {j}")
+    return f"/api/v1/tokens/{j['id']}", creds(role, how), None
+
+
+# (method, route pattern as in srv_route.c, request builder, statuses by role)
+MATRIX = [
+    ("GET", "/healthz", plain("/healthz"), expect(200)),
+    ("GET", "/api/v1/technologies", plain("/api/v1/technologies?q=%EC%84%BC%EC%84%9C"),
+     expect(200)),
+    ("GET", "/api/v1/technologies/{id}", a_technology, expect(200)),
+    ("GET", "/api/v1/institutions", plain("/api/v1/institutions"), expect(200)),
+    ("POST", "/api/v1/session", a_login, expect(201)),
+    ("DELETE", "/api/v1/session", a_logout, expect(401, 204)),
+    ("GET", "/api/v1/me", plain("/api/v1/me"), expect(401, 200)),
+    ("POST", "/api/v1/tokens", a_token_name, expect(401, 201)),
+    ("GET", "/api/v1/tokens", plain("/api/v1/tokens"), expect(401, 200)),
+    ("DELETE", "/api/v1/tokens/{id}", tto_own_token, expect(401, 404, tto_own=204)),
+]
+
+ERROR_CODE = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}
+
+
+def c_routes():
+    with open(ROUTES_C, encoding="utf-8") as f:
+        rows = re.findall(r'\{\s*EVHTTP_REQ_([A-Z]+)\s*,\s*"([^"]+)"', f.read())
+    check(rows, f"no routes found in {ROUTES_C}")
+    return rows
+
+
+@test
+def every_route_has_a_row_and_every_row_a_route():
+    routes = set(c_routes())
+    rows = [(m, p) for m, p, _, _ in MATRIX]
+    missing = sorted(routes - set(rows))
+    check(not missing, f"routes of server/srv_route.c with no row in MATRIX: {missing}")
+    stale = sorted(set(rows) - routes)
+    check(not stale, f"MATRIX rows for routes srv_route.c lacks: {stale}")
+    check(len(rows) == len(set(rows)), "a route has two rows")
+    for m, p, _, want in MATRIX:
+        check(set(want) == set(ROLES), f"{m} {p}: roles {sorted(want)}")
+
+
+def run_row(method, pattern, build, want, how):
+    bad = []
+    for role in ROLES:
+        target, headers, body = build(role, how)
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        st, _, raw = get(target, method=method, headers=headers, data=body)
+        if st != want[role]:
+            bad.append(f"{role}: {st} (want {want[role]}) {raw[:100]!r}")
+        elif st in ERROR_CODE:
+            code = json.loads(raw)["error"]["code"]
+            if code != ERROR_CODE[st]:
+                bad.append(f"{role}: {st} with code {code}")
+    check(not bad, f"{method} {pattern} ({how}): " + "; ".join(bad))
+
+
+def _row_test(method, pattern, build, want, how):
+    def t():
+        run_row(method, pattern, build, want, how)
+    t.__name__ = f"{method} {pattern} with {how}"
+    test(t)
+
+
+for _m, _p, _b, _w in MATRIX:
+    for _how in ("bearer", "cookie"):
+        _row_test(_m, _p, _b, _w, _how)
+
+
+run_all()
