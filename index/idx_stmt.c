@@ -67,6 +67,12 @@ static const char *const idx_sql[IDX_STMT__COUNT] = {
         " licence = ?11, asking = ?12, status = ?13, inventors = ?14, contact = ?15,"
         " inst_names = ?16, patent_numbers = ?17, content_hash = ?18, updated_at = ?19,"
         " version = version + 1 WHERE id = ?20",
+    [IDX_STMT_TECH_UPDATE_IF] =
+        "UPDATE technology SET institution_id = ?1, external_id = ?2, title = ?3, title_en = ?4,"
+        " summary = ?5, description = ?6, keywords = ?7, field = ?8, ipc = ?9, trl = ?10,"
+        " licence = ?11, asking = ?12, status = ?13, inventors = ?14, contact = ?15,"
+        " inst_names = ?16, patent_numbers = ?17, content_hash = ?18, updated_at = ?19,"
+        " version = version + 1 WHERE id = ?20 AND version = ?21",
     [IDX_STMT_TECH_GET] =
         "SELECT t.id, t.institution_id, i.name, t.external_id, t.title, t.title_en, t.summary,"
         " t.description, t.keywords, t.field, t.ipc, t.trl, t.licence, t.asking, t.status,"

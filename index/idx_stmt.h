@@ -50,6 +50,7 @@ typedef enum {
     IDX_STMT_TOKEN_LIST, /* a user's unrevoked tokens, by id */
     IDX_STMT_TOKEN_TOUCH,
     IDX_STMT_TOKEN_REVOKE,
+    IDX_STMT_TECH_UPDATE_IF, /* IDX_STMT_TECH_UPDATE only at the expected version (?21) */
     IDX_STMT__COUNT
 } idx_stmt;
 

@@ -301,26 +301,18 @@ static int write_patents(idx_db *db, int64_t id, const idx_tech *t, tm_err *err)
     return code;
 }
 
-int idx_tech_upsert(idx_db *db, const idx_tech *t, idx_upsert_res *res, tm_err *err)
+/* Writes t as technology id of institution inst_id: a new row when id is 0,
+ * else an update, only at version expect when expect is not 0 (TM_ESTALE
+ * otherwise); then its patents. *out_id is the row's id. */
+static int tech_write(idx_db *db, const idx_tech *t, int64_t inst_id, int64_t id, int64_t expect,
+                      const unsigned char hash[16], int64_t *out_id, tm_err *err)
 {
-    int64_t inst_id = 0, id = 0;
-    unsigned char hash[16], old_hash[16];
-    int has_old = 0;
-    bool created = false;
     tm_buf kw = {0}, ipc = {0}, lic = {0}, inv = {0}, names = {0}, nums = {0};
     char now[21];
     int code;
+    idx_stmt which =
+        !id ? IDX_STMT_TECH_INSERT : (expect ? IDX_STMT_TECH_UPDATE_IF : IDX_STMT_TECH_UPDATE);
 
-    memset(res, 0, sizeof *res);
-    if ((code = resolve_institution(db, t, &inst_id, &created, err)) != TM_OK) goto out;
-    res->institution_created = created;
-    if ((code = find_existing(db, t, inst_id, &id, old_hash, &has_old, err)) != TM_OK) goto out;
-    content_hash(t, inst_id, hash);
-    if (id && has_old && memcmp(hash, old_hash, 16) == 0) {
-        res->kind = IDX_UPSERT_UNCHANGED;
-        res->id = id;
-        goto out;
-    }
     if ((code = inst_names(db, inst_id, &names, err)) != TM_OK) goto out;
     strv_join(&t->keywords, &kw);
     strv_join(&t->ipc, &ipc);
@@ -336,7 +328,7 @@ int idx_tech_upsert(idx_db *db, const idx_tech *t, idx_upsert_res *res, tm_err *
     }
     tm_time_iso(now);
 
-    sqlite3_stmt *s = idx_db_stmt(db, id ? IDX_STMT_TECH_UPDATE : IDX_STMT_TECH_INSERT, err);
+    sqlite3_stmt *s = idx_db_stmt(db, which, err);
     if (!s) {
         code = err->code;
         goto out;
@@ -364,14 +356,16 @@ int idx_tech_upsert(idx_db *db, const idx_tech *t, idx_upsert_res *res, tm_err *
     sqlite3_bind_blob(s, 18, hash, 16, SQLITE_STATIC);
     sqlite3_bind_text(s, 19, now, -1, SQLITE_STATIC);
     if (id) sqlite3_bind_int64(s, 20, id);
+    if (expect) sqlite3_bind_int64(s, 21, expect);
     if ((code = step_done(db, s, err)) != TM_OK) goto out;
     if (!id) {
         id = sqlite3_last_insert_rowid(db->h);
-        res->kind = IDX_UPSERT_ADDED;
-    } else {
-        res->kind = IDX_UPSERT_UPDATED;
+    } else if (expect && sqlite3_changes(db->h) == 0) {
+        code = tm_err_set(err, TM_ESTALE, "If-Match", "technology %lld is not at version %lld",
+                          (long long)id, (long long)expect);
+        goto out;
     }
-    res->id = id;
+    *out_id = id;
     code = write_patents(db, id, t, err);
 out:
     tm_buf_free(&kw);
@@ -380,6 +374,56 @@ out:
     tm_buf_free(&inv);
     tm_buf_free(&names);
     tm_buf_free(&nums);
+    return code;
+}
+
+int idx_tech_upsert(idx_db *db, const idx_tech *t, idx_upsert_res *res, tm_err *err)
+{
+    int64_t inst_id = 0, id = 0;
+    unsigned char hash[16], old_hash[16];
+    int has_old = 0;
+    bool created = false;
+    int code;
+
+    memset(res, 0, sizeof *res);
+    if ((code = resolve_institution(db, t, &inst_id, &created, err)) != TM_OK) return code;
+    res->institution_created = created;
+    if ((code = find_existing(db, t, inst_id, &id, old_hash, &has_old, err)) != TM_OK) return code;
+    content_hash(t, inst_id, hash);
+    if (id && has_old && memcmp(hash, old_hash, 16) == 0) {
+        res->kind = IDX_UPSERT_UNCHANGED;
+        res->id = id;
+        return TM_OK;
+    }
+    res->kind = id ? IDX_UPSERT_UPDATED : IDX_UPSERT_ADDED;
+    return tech_write(db, t, inst_id, id, 0, hash, &res->id, err);
+}
+
+int idx_tech_insert(idx_db *db, const idx_tech *t, int64_t *id, tm_err *err)
+{
+    unsigned char hash[16];
+    *id = 0;
+    if (t->institution_id <= 0) return tm_err_set(err, TM_EINVAL, "institution", "is required");
+    content_hash(t, t->institution_id, hash);
+    int code = tech_write(db, t, t->institution_id, 0, 0, hash, id, err);
+    if (code == TM_ECONFLICT)
+        code =
+            tm_err_set(err, TM_ECONFLICT, "external_id", "another technology has this external_id");
+    return code;
+}
+
+int idx_tech_update_if(idx_db *db, int64_t id, int64_t version, const idx_tech *t, tm_err *err)
+{
+    unsigned char hash[16];
+    int64_t got = 0;
+    if (t->institution_id <= 0) return tm_err_set(err, TM_EINVAL, "institution", "is required");
+    if (id <= 0 || version <= 0)
+        return tm_err_set(err, TM_EINVAL, NULL, "a technology id and version are required");
+    content_hash(t, t->institution_id, hash);
+    int code = tech_write(db, t, t->institution_id, id, version, hash, &got, err);
+    if (code == TM_ECONFLICT)
+        code =
+            tm_err_set(err, TM_ECONFLICT, "external_id", "another technology has this external_id");
     return code;
 }
 

@@ -80,6 +80,21 @@ typedef struct idx_upsert_res {
  * a savepoint. */
 int idx_tech_upsert(idx_db *db, const idx_tech *t, idx_upsert_res *res, tm_err *err) TM_MUST_CHECK;
 
+/* Adds t as a new technology of institution t->institution_id (required;
+ * an unknown one is TM_EINVAL naming "institution"), never merging it with a
+ * stored one as idx_tech_upsert does; *id is the new id (0 on error). A
+ * duplicate external_id is TM_ECONFLICT naming "external_id". Inside a write
+ * transaction; on error the caller rolls back. */
+int idx_tech_insert(idx_db *db, const idx_tech *t, int64_t *id, tm_err *err) TM_MUST_CHECK;
+
+/* Replaces technology id by t (institution t->institution_id, required) and
+ * bumps its version, only while its version is still version: one
+ * UPDATE ... WHERE id = ? AND version = ?; TM_ESTALE (field "If-Match") when
+ * it is not, or the technology is gone. Errors as idx_tech_insert. Inside a
+ * write transaction; on error the caller rolls back. */
+int idx_tech_update_if(idx_db *db, int64_t id, int64_t version, const idx_tech *t,
+                       tm_err *err) TM_MUST_CHECK;
+
 /* Bulk mode for an import: inside a write transaction, the full-text
  * entries of the technologies added after idx_tech_bulk_begin are written
  * by idx_tech_bulk_end in one statement instead of by a trigger per row

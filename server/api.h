@@ -20,6 +20,14 @@ void api_token_create(srv_req *r);
 void api_token_list(srv_req *r);
 /* DELETE /api/v1/tokens/{id}: revokes one of the caller's tokens. */
 void api_token_delete(srv_req *r);
+/* POST /api/v1/technologies: a new listing (api_listing.c). */
+void api_tech_create(srv_req *r);
+/* PATCH /api/v1/technologies/{id}: changes a listing (If-Match required). */
+void api_tech_patch(srv_req *r);
+/* DELETE /api/v1/technologies/{id}: withdraws a listing, never erases it. */
+void api_tech_delete(srv_req *r);
+/* Adds `ETag: "<version>"` to r's reply headers. */
+void api_tech_etag(srv_req *r, int64_t version);
 /* Serves a file under r->web_root ("/" is index.html), never outside it. */
 void srv_static_serve(srv_req *r);
 

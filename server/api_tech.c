@@ -10,6 +10,7 @@
 #include "../index/idx_tech.h"
 #include "api.h"
 #include "api_json.h"
+#include "srv_auth.h"
 
 static int parse_search(srv_req *r, idx_search_req *req, tm_err *err)
 {
@@ -137,7 +138,10 @@ void api_tech_search(srv_req *r)
     srv_jw w;
     int code;
 
-    if ((code = parse_search(r, &req, &err)) != TM_OK ||
+    if ((code = parse_search(r, &req, &err)) != TM_OK) goto fail;
+    /* Search is public: withdrawn listings are never found, even when asked
+     * for by status (their TTOs and staff read them by id). */
+    if (req.status != IDX_STATUS_WITHDRAWN &&
         (code = idx_search(r->db, r->engine, &req, &res, &err)) != TM_OK)
         goto fail;
     srv_jw_init(&w, &body);
@@ -197,8 +201,11 @@ void api_tech_get(srv_req *r)
         return;
     }
     int code = idx_tech_get(r->db, id, &t, &err);
-    if (code == TM_OK && t.status == IDX_STATUS_WITHDRAWN) {
-        /* Withdrawn listings are gone for the public. */
+    srv_object obj = {.kind = SRV_OBJ_TECH,
+                      .institution_id = t.institution_id,
+                      .withdrawn = t.status == IDX_STATUS_WITHDRAWN};
+    if (code == TM_OK && !srv_auth_allow(&r->actor, SRV_ACT_TECH_READ, &obj)) {
+        /* Withdrawn listings are gone for all but their TTOs and staff. */
         idx_tech_clear(&t);
         code = tm_err_set(&err, TM_ENOTFOUND, NULL, "no technology with id %lld", (long long)id);
     }
@@ -210,6 +217,7 @@ void api_tech_get(srv_req *r)
     srv_jw w;
     srv_jw_init(&w, &body);
     api_jw_tech(&w, &t);
+    api_tech_etag(r, t.version);
     idx_tech_clear(&t);
     srv_reply_json_text(r, 200, &body);
     tm_buf_free(&body);

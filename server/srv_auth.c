@@ -41,10 +41,24 @@ srv_role srv_role_of(const char *name)
 bool srv_auth_allow(const srv_actor *who, srv_action act, const srv_object *obj)
 {
     bool signed_in = who && who->user_id > 0 && who->role != SRV_ROLE_NONE;
+    bool editor = signed_in && (who->role == SRV_ROLE_TTO || who->role == SRV_ROLE_STAFF ||
+                                who->role == SRV_ROLE_ADMIN);
+    /* Staff and admins act on every technology; a TTO on its institution's. */
+    bool tech_owner = signed_in && obj && obj->kind == SRV_OBJ_TECH &&
+                      (who->role == SRV_ROLE_STAFF || who->role == SRV_ROLE_ADMIN ||
+                       (who->role == SRV_ROLE_TTO && who->institution_id > 0 &&
+                        who->institution_id == obj->institution_id));
     switch (act) {
+    case SRV_ACT_TECH_READ:
+        /* A withdrawn technology is seen only by those who may edit it. */
+        return !obj || (obj->kind == SRV_OBJ_TECH && (!obj->withdrawn || tech_owner));
+    case SRV_ACT_TECH_CREATE:
+    case SRV_ACT_TECH_EDIT:
+    case SRV_ACT_TECH_WITHDRAW:
+        /* Companies and the public edit nothing in the catalogue. */
+        return obj ? tech_owner : editor;
     case SRV_ACT_HEALTH:
     case SRV_ACT_SEARCH:
-    case SRV_ACT_TECH_READ:
     case SRV_ACT_INST_LIST:
     case SRV_ACT_LOGIN:
         return true; /* public */

@@ -70,17 +70,22 @@ typedef enum srv_action {
     SRV_ACT_TOKEN_CREATE,
     SRV_ACT_TOKEN_LIST,
     SRV_ACT_TOKEN_REVOKE,
+    SRV_ACT_TECH_CREATE,   /* obj: the institution the new technology is for */
+    SRV_ACT_TECH_EDIT,     /* PATCH, re-listing included */
+    SRV_ACT_TECH_WITHDRAW, /* DELETE */
     SRV_ACT__COUNT
 } srv_action;
 
-typedef enum srv_object_kind { SRV_OBJ_TOKEN = 1 } srv_object_kind;
+typedef enum srv_object_kind { SRV_OBJ_TOKEN = 1, SRV_OBJ_TECH } srv_object_kind;
 
 /* The object of an action: its kind, the user who owns it and the
- * institution it belongs to (0: none). */
+ * institution it belongs to (0: none); withdrawn for a withdrawn technology
+ * (hidden from all but its institution's TTOs, staff and admins). */
 typedef struct srv_object {
     srv_object_kind kind;
     int64_t owner_user_id;
     int64_t institution_id;
+    bool withdrawn;
 } srv_object;
 
 /* The role named (company, tto, staff, admin); SRV_ROLE_NONE otherwise. */

@@ -10,7 +10,10 @@ Each role's user is added with `techmart user add` (company and tto users
 at institutions of the demo catalogue) and logs in; every row is requested
 once per role with a bearer token and once with the session cookie (and its
 X-CSRF-Token). For the objects of the token routes, "own" is the tto_own
-user: DELETE /api/v1/tokens/{id} targets a token of that user."""
+user: DELETE /api/v1/tokens/{id} targets a token of that user. For the
+listing routes, "tto_own" is a TTO of the technology's institution: PATCH
+and DELETE target a (visible) technology created by tto_own, so tto_other
+gets 403; withdrawn ones (404 for it) are in test_listings.py."""
 import json
 import os
 import re
@@ -108,6 +111,40 @@ def tto_own_token(role, how):
     return f"/api/v1/tokens/{j['id']}", creds(role, how), None
 
 
+def own_listing():
+    """A new technology of tto_own's institution; its id."""
+    st, _, j = get_json("/api/v1/technologies", method="POST",
+                        headers={**creds("tto_own", "bearer"), "Content-Type": "application/json"},
+                        data=json.dumps({"title": "qqmatrixqq listing"}).encode())
+    check(st == 201, f"own listing: {st} {j}")
+    return j["id"]
+
+
+def a_new_listing(role, how):
+    body = {"title": f"qqmatrixqq listing by {role}"}
+    if role in ("staff", "admin"):  # a TTO's listing is its institution's; theirs must name one
+        _, _, j = get_json("/api/v1/institutions")
+        body["institution"] = next(i["name"] for i in j["items"] if i["id"] == institutions()[0])
+    return "/api/v1/technologies", creds(role, how), json.dumps(body).encode()
+
+
+_patch_target = []
+
+
+def a_listing_patch(role, how):
+    if not _patch_target:
+        _patch_target.append(own_listing())
+    path = f"/api/v1/technologies/{_patch_target[0]}"
+    st, h, _ = get(path)
+    check(st == 200, f"patch target: {st}")
+    headers = {**creds(role, how), "If-Match": h["etag"]}
+    return path, headers, json.dumps({"summary": f"edited by {role}"}).encode()
+
+
+def a_listing_withdrawal(role, how):
+    return f"/api/v1/technologies/{own_listing()}", creds(role, how), None
+
+
 # (method, route pattern as in srv_route.c, request builder, statuses by role)
 MATRIX = [
     ("GET", "/healthz", plain("/healthz"), expect(200)),
@@ -121,6 +158,11 @@ MATRIX = [
     ("POST", "/api/v1/tokens", a_token_name, expect(401, 201)),
     ("GET", "/api/v1/tokens", plain("/api/v1/tokens"), expect(401, 200)),
     ("DELETE", "/api/v1/tokens/{id}", tto_own_token, expect(401, 404, tto_own=204)),
+    ("POST", "/api/v1/technologies", a_new_listing, expect(401, 201, company=403)),
+    ("PATCH", "/api/v1/technologies/{id}", a_listing_patch,
+     expect(401, 200, company=403, tto_other=403)),
+    ("DELETE", "/api/v1/technologies/{id}", a_listing_withdrawal,
+     expect(401, 204, company=403, tto_other=403)),
 ]
 
 ERROR_CODE = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}
@@ -173,5 +215,21 @@ for _m, _p, _b, _w in MATRIX:
     for _how in ("bearer", "cookie"):
         _row_test(_m, _p, _b, _w, _how)
 
+
+
+def listings_made_here_are_withdrawn_at_the_end():
+    """Other suites count the demo catalogue: leave nothing of ours visible."""
+    staff = creds("staff", "bearer")
+    for _ in range(20):
+        _, _, j = get_json("/api/v1/technologies?q=qqmatrixqq&per_page=100")
+        if not j["items"]:
+            return
+        for it in j["items"]:
+            st, _, _ = get(f"/api/v1/technologies/{it['id']}", method="DELETE", headers=staff)
+            check(st == 204, f"withdraw {it['id']}: {st}")
+    check(False, "matrix listings are still found")
+
+
+test(listings_made_here_are_withdrawn_at_the_end)
 
 run_all()

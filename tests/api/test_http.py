@@ -21,7 +21,7 @@ def unknown_api_path_is_404_json():
 
 @test
 def wrong_method_is_405_with_allow():
-    status, headers, body = get("/api/v1/technologies", method="POST", data=b"")
+    status, headers, body = get("/api/v1/technologies", method="PUT", data=b"")
     check(status == 405, f"status {status}")
     check("GET" in headers.get("allow", ""), f"allow {headers.get('allow')!r}")
     check(headers.get("content-type", "").startswith("application/json"), f"{headers}")

@@ -754,6 +754,52 @@ def tokens_answer_as_documented():
     request(ME, ME, want=401, headers=bearer)
 
 
+def _bearer(email, role="staff", institution=None):
+    pw = "openapi listings password 1"
+    add_user(email, pw, role, institution)
+    _, h, j = request(SESSION, SESSION, "POST", 201, JSON_HDR, _login_body(email, pw))
+    cookie = {"Cookie": h["set-cookie"].split(";")[0]}
+    csrf = {**cookie, "X-CSRF-Token": j["csrf_token"], **JSON_HDR}
+    _, _, t = request(TOKENS, TOKENS, "POST", 201, csrf, json.dumps({"name": "o"}).encode())
+    return {"Authorization": "Bearer " + t["token"], **JSON_HDR}, cookie
+
+
+@test
+def listings_answer_as_documented():
+    _, _, insts = request(INSTS, INSTS, want=200)
+    own, other = insts["items"][0], insts["items"][1]
+    tto, tto_cookie = _bearer("openapi-tto@example.org", "tto", own["id"])
+    other_tto, _ = _bearer("openapi-tto-other@example.org", "tto", other["id"])
+    company, _ = _bearer("openapi-company@example.org", "company", own["id"])
+    rec = json.dumps({"title": "qqopenapiqq listing", "trl": 3, "external_id": "openapi-1"}).encode()
+    _, h, t = request(SEARCH, SEARCH, "POST", 201, tto, rec)
+    check(h.get("etag") == f'"{t["version"]}"', f"{h.get('etag')}")
+    request(SEARCH, SEARCH, "POST", 409, tto, rec)
+    _, _, e = request(SEARCH, SEARCH, "POST", 400, tto, b'{"title": "x", "version": 3}')
+    check(e["error"].get("field") == "version", f"{e}")
+    request(SEARCH, SEARCH, "POST", 401, JSON_HDR, rec)
+    request(SEARCH, SEARCH, "POST", 403, company, rec)
+    request(SEARCH, SEARCH, "POST", 403, {**tto_cookie, **JSON_HDR}, rec)  # no X-CSRF-Token
+    request(SEARCH, SEARCH, "POST", 413, tto, b" " * 300000)
+    target = f"{SEARCH}/{t['id']}"
+    body = json.dumps({"trl": 4}).encode()
+    request(TECH, target, "PATCH", 428, tto, body)
+    request(TECH, target, "PATCH", 412, {**tto, "If-Match": '"99"'}, body)
+    request(TECH, target, "PATCH", 401, {**JSON_HDR, "If-Match": h["etag"]}, body)
+    request(TECH, target, "PATCH", 403, {**other_tto, "If-Match": h["etag"]}, body)
+    request(TECH, target, "PATCH", 400, {**tto, "If-Match": h["etag"]}, b'{"trl": 0}')
+    _, h2, _ = request(TECH, target, "PATCH", 200, {**tto, "If-Match": h["etag"]}, body)
+    request(TECH, target, "DELETE", 401)
+    request(TECH, target, "DELETE", 403, other_tto)
+    request(TECH, target, "DELETE", 204, tto)
+    request(TECH, target, "DELETE", 404, other_tto)
+    request(TECH, target, "PATCH", 404, {**other_tto, "If-Match": '"3"'}, body)
+    request(TECH, target, "PATCH", 200, {**tto, "If-Match": '"3"'},
+            b'{"status": "available"}')
+    request(TECH, f"{SEARCH}/999999999", "DELETE", 404, tto)
+    request(TECH, target, "DELETE", 204, tto)  # the demo catalogue stays as it was
+
+
 # ---- 400 for each bad parameter, derived from the parameters' schemas
 
 def bad_values(s):
