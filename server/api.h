@@ -26,6 +26,8 @@ void api_tech_create(srv_req *r);
 void api_tech_patch(srv_req *r);
 /* DELETE /api/v1/technologies/{id}: withdraws a listing, never erases it. */
 void api_tech_delete(srv_req *r);
+/* POST /api/v1/imports: a CSV/JSONL file of technologies (api_import.c). */
+void api_import(srv_req *r);
 /* Adds `ETag: "<version>"` to r's reply headers. */
 void api_tech_etag(srv_req *r, int64_t version);
 /* Serves a file under r->web_root ("/" is index.html), never outside it. */

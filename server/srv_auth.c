@@ -55,6 +55,7 @@ bool srv_auth_allow(const srv_actor *who, srv_action act, const srv_object *obj)
     case SRV_ACT_TECH_CREATE:
     case SRV_ACT_TECH_EDIT:
     case SRV_ACT_TECH_WITHDRAW:
+    case SRV_ACT_TECH_IMPORT:
         /* Companies and the public edit nothing in the catalogue. */
         return obj ? tech_owner : editor;
     case SRV_ACT_HEALTH:

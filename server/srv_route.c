@@ -14,6 +14,11 @@ const srv_route srv_routes[] = {
     {EVHTTP_REQ_POST, "/api/v1/technologies", api_tech_create, 262144, SRV_ACT_TECH_CREATE},
     {EVHTTP_REQ_PATCH, "/api/v1/technologies/{id}", api_tech_patch, 262144, SRV_ACT_TECH_EDIT},
     {EVHTTP_REQ_DELETE, "/api/v1/technologies/{id}", api_tech_delete, 0, SRV_ACT_TECH_WITHDRAW},
+    /* evhttp 2.1 reads a whole body before dispatch, up to the largest route's
+     * limit on every route: so uploads stay small (a few thousand records;
+     * the CLI takes any size), and a hostile client holds at most this much
+     * per connection. */
+    {EVHTTP_REQ_POST, "/api/v1/imports", api_import, 2u << 20, SRV_ACT_TECH_IMPORT},
     {EVHTTP_REQ_GET, "/api/v1/institutions", api_inst_list, 0, SRV_ACT_INST_LIST},
     {EVHTTP_REQ_POST, "/api/v1/session", api_session_create, 4096, SRV_ACT_LOGIN},
     {EVHTTP_REQ_DELETE, "/api/v1/session", api_session_delete, 0, SRV_ACT_LOGOUT},

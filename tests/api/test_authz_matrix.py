@@ -145,6 +145,15 @@ def a_listing_withdrawal(role, how):
     return f"/api/v1/technologies/{own_listing()}", creds(role, how), None
 
 
+def an_import(role, how):
+    # ?format=csv: the matrix sends every body as application/json. The row
+    # is rejected (bad TRL), so nothing is stored.
+    _, _, j = get_json("/api/v1/institutions")
+    name = next(i["name"] for i in j["items"] if i["id"] == institutions()[0])
+    body = f"title,trl,institution\nqqmatrixqq import,ten,{name}\n".encode()
+    return "/api/v1/imports?format=csv", creds(role, how), body
+
+
 # (method, route pattern as in srv_route.c, request builder, statuses by role)
 MATRIX = [
     ("GET", "/healthz", plain("/healthz"), expect(200)),
@@ -163,6 +172,7 @@ MATRIX = [
      expect(401, 200, company=403, tto_other=403)),
     ("DELETE", "/api/v1/technologies/{id}", a_listing_withdrawal,
      expect(401, 204, company=403, tto_other=403)),
+    ("POST", "/api/v1/imports", an_import, expect(401, 200, company=403)),
 ]
 
 ERROR_CODE = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}

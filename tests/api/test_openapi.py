@@ -764,6 +764,27 @@ def _bearer(email, role="staff", institution=None):
     return {"Authorization": "Bearer " + t["token"], **JSON_HDR}, cookie
 
 
+IMPORTS = "/api/v1/imports"
+
+
+@test
+def imports_answer_as_documented():
+    _, _, insts = request(INSTS, INSTS, want=200)
+    tto, tto_cookie = _bearer("openapi-import-tto@example.org", "tto", insts["items"][0]["id"])
+    staff, _ = _bearer("openapi-import-staff@example.org", "staff")
+    company, _ = _bearer("openapi-import-co@example.org", "company", insts["items"][0]["id"])
+    csv = {"Content-Type": "text/csv"}
+    bad = b"title,trl\nqqopenapiqq import,ten\n"  # rejected: the catalogue stays as it was
+    _, _, j = request(IMPORTS, IMPORTS, "POST", 200, {**tto, **csv}, bad)
+    check(j["rejected"] == 1 and j["issues"][0]["field"] == "trl", f"{j}")
+    request(IMPORTS, IMPORTS + "?institution=999999999", "POST", 400, {**staff, **csv}, bad)
+    request(IMPORTS, IMPORTS, "POST", 401, csv, bad)
+    request(IMPORTS, IMPORTS, "POST", 403, {**company, **csv}, bad)
+    request(IMPORTS, IMPORTS, "POST", 403, {**tto_cookie, **csv}, bad)  # no X-CSRF-Token
+    request(IMPORTS, IMPORTS, "POST", 415, {**tto, "Content-Type": "application/xml"}, bad)
+    request(IMPORTS, IMPORTS, "POST", 413, {**tto, **csv}, b" " * ((2 << 20) + 1))
+
+
 @test
 def listings_answer_as_documented():
     _, _, insts = request(INSTS, INSTS, want=200)

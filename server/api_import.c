@@ -1,0 +1,229 @@
+/* POST /api/v1/imports: a CSV or JSONL file of technologies, imported with
+ * the importer (import/imp.h) and answered with its report as JSON.
+ *
+ * The format is ?format=csv|jsonl|json, else the Content-Type (text/csv,
+ * application/x-ndjson or application/jsonl); anything else is 415. A TTO's
+ * records are all forced to its own institution; staff and admins may force
+ * one with ?institution=ID, else each record names its own. The import
+ * writes SQLite, so it runs on the worker pool with a connection of its own
+ * (opened there on the loop's database file, closed when done), never the
+ * loop's. One audit row "technology.import" holds the counts; it is written
+ * right after the import's own transaction, in a second one. */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../common/tm_alloc.h"
+#include "../import/imp.h"
+#include "../index/idx_audit.h"
+#include "api.h"
+#include "srv_auth.h"
+#include "srv_reply.h"
+
+typedef struct import_job {
+    char *db_path;
+    char *body;
+    size_t len;
+    imp_format fmt;
+    imp_opts opts;
+    int64_t user_id;
+    char addr[64];
+    imp_report rep;
+    tm_err err;
+    int code;
+} import_job;
+
+static void job_free(import_job *j)
+{
+    if (!j) return;
+    free(j->db_path);
+    free(j->body);
+    imp_report_free(&j->rep);
+    free(j);
+}
+
+/* The format asked for; replies 415 (or 400 for a bad ?format) and returns
+ * false when there is none. */
+static bool import_format(srv_req *r, imp_format *fmt)
+{
+    const char *q = evhttp_find_header(&r->query, "format");
+    if (q) {
+        if (strcmp(q, "csv") == 0)
+            *fmt = IMP_FMT_CSV;
+        else if (strcmp(q, "jsonl") == 0)
+            *fmt = IMP_FMT_JSONL;
+        else if (strcmp(q, "json") == 0)
+            *fmt = IMP_FMT_JSON;
+        else {
+            srv_reply_problem(r, 415, "unsupported_media_type", "format",
+                              "format must be csv, jsonl or json");
+            return false;
+        }
+        return true;
+    }
+    const char *ct = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Content-Type");
+    if (ct) {
+        while (*ct == ' ' || *ct == '\t')
+            ct++;
+        size_t n = strcspn(ct, "; \t");
+        if (n == 8 && strncasecmp(ct, "text/csv", n) == 0) {
+            *fmt = IMP_FMT_CSV;
+            return true;
+        }
+        if ((n == 20 && strncasecmp(ct, "application/x-ndjson", n) == 0) ||
+            (n == 17 && strncasecmp(ct, "application/jsonl", n) == 0)) {
+            *fmt = IMP_FMT_JSONL;
+            return true;
+        }
+    }
+    srv_reply_problem(r, 415, "unsupported_media_type", "Content-Type",
+                      "send text/csv or application/x-ndjson, or name ?format=csv|jsonl|json");
+    return false;
+}
+
+/* ?institution=ID: a positive decimal integer. */
+static bool parse_id(const char *s, int64_t *id)
+{
+    if (!s || *s < '1' || *s > '9') return false;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v <= 0) return false;
+    *id = v;
+    return true;
+}
+
+static int import_audit(idx_db *db, import_job *j)
+{
+    idx_audit_json after = {0};
+    idx_actor who = {.user_id = j->user_id, .address = j->addr};
+    idx_audit_json_int(&after, "added", (int64_t)j->rep.added);
+    idx_audit_json_int(&after, "updated", (int64_t)j->rep.updated);
+    idx_audit_json_int(&after, "unchanged", (int64_t)j->rep.unchanged);
+    idx_audit_json_int(&after, "rejected", (int64_t)j->rep.rejected);
+    if (j->opts.institution_id)
+        idx_audit_json_int(&after, "institution_id", j->opts.institution_id);
+    int code = idx_db_begin_write(db, &j->err);
+    if (code == TM_OK)
+        code = idx_audit_add(db, &who, "technology.import", "technology", 0, NULL,
+                             idx_audit_json_cstr(&after), &j->err);
+    if (code == TM_OK)
+        code = idx_db_commit(db, &j->err);
+    else
+        idx_db_rollback(db);
+    idx_audit_json_free(&after);
+    return code;
+}
+
+/* On the pool: a connection of its own, the import, the audit row. */
+static void import_work(void *arg)
+{
+    import_job *j = arg;
+    idx_db *db = NULL;
+    FILE *f = NULL;
+    j->code = idx_db_open(j->db_path, &db, &j->err);
+    if (j->code != TM_OK) goto out;
+    if (!(f = fmemopen(j->body, j->len, "r"))) {
+        j->code = tm_err_set(&j->err, TM_EINTERNAL, NULL, "fmemopen: %s", strerror(errno));
+        goto out;
+    }
+    j->code = imp_stream(db, f, "upload", j->fmt, &j->opts, &j->rep, &j->err);
+    if (j->code == TM_OK) j->code = import_audit(db, j);
+out:
+    if (f) fclose(f);
+    if (db) idx_db_close(db);
+}
+
+static json_t *report_json(const imp_report *rep)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "added", json_integer((json_int_t)rep->added));
+    json_object_set_new(o, "updated", json_integer((json_int_t)rep->updated));
+    json_object_set_new(o, "unchanged", json_integer((json_int_t)rep->unchanged));
+    json_object_set_new(o, "rejected", json_integer((json_int_t)rep->rejected));
+    json_t *issues = json_array();
+    for (size_t i = 0; i < rep->nissues; i++) {
+        const imp_issue *is = &rep->issues[i];
+        json_t *e = json_object();
+        json_object_set_new(e, "line", json_integer((json_int_t)is->line));
+        json_object_set_new(e, "field", is->field[0] ? json_string(is->field) : json_null());
+        json_t *m = json_string(is->msg);
+        json_object_set_new(e, "message", m ? m : json_string("(message not UTF-8)"));
+        json_object_set_new(e, "warning", json_boolean(is->warning));
+        json_array_append_new(issues, e);
+    }
+    json_object_set_new(o, "issues", issues);
+    json_t *names = json_array();
+    for (size_t i = 0; i < rep->nnew_institutions; i++) {
+        json_t *s = json_string(rep->new_institutions[i]);
+        if (s) json_array_append_new(names, s);
+    }
+    json_object_set_new(o, "new_institutions", names);
+    return o;
+}
+
+static void import_done(srv_req *r, void *arg)
+{
+    import_job *j = arg;
+    if (r) {
+        if (j->code == TM_OK)
+            srv_reply_json(r, 200, report_json(&j->rep));
+        else
+            srv_reply_error(r, &j->err);
+    }
+    job_free(j);
+}
+
+void api_import(srv_req *r)
+{
+    imp_format fmt;
+    int64_t inst = 0;
+    if (!import_format(r, &fmt)) return;
+    const char *qi = evhttp_find_header(&r->query, "institution");
+    if (r->actor.role == SRV_ROLE_TTO) {
+        if (qi && !(parse_id(qi, &inst) && inst == r->actor.institution_id)) {
+            srv_reply_errorf(r, TM_EFORBID, "institution",
+                             "a TTO imports only into its own institution");
+            return;
+        }
+        inst = r->actor.institution_id;
+    } else if (qi && !parse_id(qi, &inst)) {
+        srv_reply_errorf(r, TM_EINVAL, "institution", "institution must be an institution id");
+        return;
+    }
+    srv_object obj = {.kind = SRV_OBJ_TECH, .institution_id = inst};
+    if (!srv_auth_allow(&r->actor, SRV_ACT_TECH_IMPORT, inst ? &obj : NULL)) {
+        srv_reply_errorf(r, TM_EFORBID, NULL, "your role may not import here");
+        return;
+    }
+    struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
+    size_t len = evbuffer_get_length(in);
+    if (len == 0) {
+        srv_reply_errorf(r, TM_EINVAL, NULL, "the body is empty: send the file");
+        return;
+    }
+    const char *path = sqlite3_db_filename(r->db->h, "main");
+    if (!path || !*path) {
+        srv_reply_errorf(r, TM_EINTERNAL, NULL, "the database has no file to import into");
+        return;
+    }
+    import_job *j = tm_xcalloc(1, sizeof *j);
+    j->db_path = tm_xstrdup(path);
+    j->body = tm_xmalloc(len);
+    (void)evbuffer_copyout(in, j->body, len);
+    j->len = len;
+    j->fmt = fmt;
+    j->opts.institution_id = inst;
+    j->user_id = r->actor.user_id;
+    srv_auth_address(r, j->addr, sizeof j->addr);
+    if (!srv_req_offload(r, import_work, import_done, j)) {
+        job_free(j);
+        srv_reply_errorf(r, TM_EBUSY, NULL, "too much work at once; try again");
+    }
+}
