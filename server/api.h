@@ -28,6 +28,9 @@ void api_tech_patch(srv_req *r);
 void api_tech_delete(srv_req *r);
 /* POST /api/v1/imports: a CSV/JSONL file of technologies (api_import.c). */
 void api_import(srv_req *r);
+/* POST /api/v1/users: company self-registration, or an admin adds a user
+ * (api_user.c). */
+void api_user_create(srv_req *r);
 /* Adds `ETag: "<version>"` to r's reply headers. */
 void api_tech_etag(srv_req *r, int64_t version);
 /* Serves a file under r->web_root ("/" is index.html), never outside it. */

@@ -68,6 +68,9 @@ bool srv_auth_allow(const srv_actor *who, srv_action act, const srv_object *obj)
     case SRV_ACT_TOKEN_CREATE:
     case SRV_ACT_TOKEN_LIST:
         return signed_in; /* about oneself */
+    case SRV_ACT_USER_CREATE:
+        /* Anonymous callers register a company; of the signed-in, admins only. */
+        return !signed_in || who->role == SRV_ROLE_ADMIN;
     case SRV_ACT_TOKEN_REVOKE:
         /* Only the owner, whatever the role: a token is a user's own. */
         if (!signed_in) return false;

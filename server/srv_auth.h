@@ -74,6 +74,7 @@ typedef enum srv_action {
     SRV_ACT_TECH_EDIT,     /* PATCH, re-listing included */
     SRV_ACT_TECH_WITHDRAW, /* DELETE */
     SRV_ACT_TECH_IMPORT,   /* POST /api/v1/imports; obj: the institution forced, if any */
+    SRV_ACT_USER_CREATE,   /* POST /api/v1/users: anonymous registers a company, admin any */
     SRV_ACT__COUNT
 } srv_action;
 

@@ -26,6 +26,7 @@ const srv_route srv_routes[] = {
     {EVHTTP_REQ_POST, "/api/v1/tokens", api_token_create, 4096, SRV_ACT_TOKEN_CREATE},
     {EVHTTP_REQ_GET, "/api/v1/tokens", api_token_list, 0, SRV_ACT_TOKEN_LIST},
     {EVHTTP_REQ_DELETE, "/api/v1/tokens/{id}", api_token_delete, 0, SRV_ACT_TOKEN_REVOKE},
+    {EVHTTP_REQ_POST, "/api/v1/users", api_user_create, 8192, SRV_ACT_USER_CREATE},
 };
 const size_t srv_nroutes = sizeof srv_routes / sizeof srv_routes[0];
 

@@ -154,6 +154,23 @@ def an_import(role, how):
     return "/api/v1/imports?format=csv", creds(role, how), body
 
 
+def a_new_user(role, how):
+    # Anonymous callers register a company (its institution's name sorts
+    # after the demo catalogue's: fullwidth letters follow Hangul); an admin
+    # adds staff; the others are refused before the body is read.
+    n = f"{role}-{how}-{len(_new_users)}"
+    _new_users.append(n)
+    body = {"email": f"matrix-new-{n}@example.org", "password": PW}
+    if role == "admin":
+        body["role"] = "staff"
+    else:
+        body["institution"] = {"name": f"ｚ matrix company {n}"}
+    return "/api/v1/users", creds(role, how), json.dumps(body).encode()
+
+
+_new_users = []
+
+
 # (method, route pattern as in srv_route.c, request builder, statuses by role)
 MATRIX = [
     ("GET", "/healthz", plain("/healthz"), expect(200)),
@@ -173,6 +190,7 @@ MATRIX = [
     ("DELETE", "/api/v1/technologies/{id}", a_listing_withdrawal,
      expect(401, 204, company=403, tto_other=403)),
     ("POST", "/api/v1/imports", an_import, expect(401, 200, company=403)),
+    ("POST", "/api/v1/users", a_new_user, expect(201, 403, admin=201)),
 ]
 
 ERROR_CODE = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}

@@ -821,6 +821,37 @@ def listings_answer_as_documented():
     request(TECH, target, "DELETE", 204, tto)  # the demo catalogue stays as it was
 
 
+USERS = "/api/v1/users"
+
+
+@test
+def users_answer_as_documented():
+    # Institution names in fullwidth letters sort after the demo catalogue's
+    # Korean ones, so later tests taking the first institutions are undisturbed.
+    pw = "openapi users password 1"
+    reg = {"email": "openapi-register@example.org", "password": pw,
+           "institution": {"name": "ｚ openapi company", "name_en": "Openapi Co"}}
+    _, _, j = request(USERS, USERS, "POST", 201, JSON_HDR, json.dumps(reg).encode())
+    check(j["role"] == "company" and "password" not in j, f"{j}")
+    taken = {**reg, "institution": {"name": "ｚ openapi company 2"}}
+    _, _, e = request(USERS, USERS, "POST", 409, JSON_HDR, json.dumps(taken).encode())
+    check(e["error"].get("field") == "email", f"{e}")
+    reg2 = {**reg, "email": "openapi-register-2@example.org"}
+    _, _, e = request(USERS, USERS, "POST", 409, JSON_HDR, json.dumps(reg2).encode())
+    check(e["error"].get("field") == "institution.name", f"{e}")
+    _, _, e = request(USERS, USERS, "POST", 400, JSON_HDR,
+                      json.dumps({**reg2, "role": "admin"}).encode())
+    check(e["error"].get("field") == "role", f"{e}")
+    request(USERS, USERS, "POST", 413, JSON_HDR, b" " * 9000)
+    admin, admin_cookie = _bearer("openapi-users-admin@example.org", "admin")
+    staff, _ = _bearer("openapi-users-staff@example.org", "staff")
+    new = json.dumps({"email": "openapi-new-staff@example.org", "role": "staff"}).encode()
+    request(USERS, USERS, "POST", 403, staff, new)
+    request(USERS, USERS, "POST", 403, {**admin_cookie, **JSON_HDR}, new)  # no X-CSRF-Token
+    _, _, j = request(USERS, USERS, "POST", 201, admin, new)
+    check(isinstance(j.get("password"), str), f"{j}")
+
+
 # ---- 400 for each bad parameter, derived from the parameters' schemas
 
 def bad_values(s):
