@@ -403,3 +403,18 @@ int idx_db_catalogue_gen(idx_db *db, int64_t *gen, tm_err *err)
     idx_db_stmt_done(s);
     return code;
 }
+
+int idx_db_update_one(idx_db *db, idx_stmt which, int64_t id, int64_t now, const char *what,
+                      tm_err *err)
+{
+    sqlite3_stmt *s = idx_db_stmt(db, which, err);
+    if (!s) return err ? err->code : TM_EINTERNAL;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, now);
+    int rc = sqlite3_step(s);
+    int code = rc == SQLITE_DONE ? TM_OK : idx_db_fail(db, rc, err);
+    if (code == TM_OK && sqlite3_changes(db->h) != 1)
+        code = tm_err_set(err, TM_ENOTFOUND, NULL, "no such %s", what);
+    idx_db_stmt_done(s);
+    return code;
+}

@@ -47,6 +47,11 @@ int idx_db_savepoint(idx_db *db, tm_err *err) TM_MUST_CHECK;
 int idx_db_release(idx_db *db, tm_err *err) TM_MUST_CHECK;
 void idx_db_rollback_to(idx_db *db);
 
+/* Runs statement which, an UPDATE of one row, with ?1 = id and ?2 = now;
+ * TM_ENOTFOUND ("no such <what>") when no row changed. */
+int idx_db_update_one(idx_db *db, idx_stmt which, int64_t id, int64_t now, const char *what,
+                      tm_err *err) TM_MUST_CHECK;
+
 /* Maps an SQLite result code to an error: BUSY/LOCKED -> TM_EBUSY, FULL ->
  * TM_EBUSY ("database is full"), CONSTRAINT -> TM_ECONFLICT, else
  * TM_EINTERNAL with the SQLite message (for the log, not for users). */

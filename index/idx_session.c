@@ -103,24 +103,9 @@ int idx_session_find(idx_db *db, const uint8_t token_hash[IDX_SESSION_HASH], idx
     return code;
 }
 
-/* Runs UPDATE id (?1) with ?2 = now; TM_ENOTFOUND when no row changed. */
-static int update_one(idx_db *db, idx_stmt which, int64_t id, int64_t now, tm_err *err)
-{
-    sqlite3_stmt *s = idx_db_stmt(db, which, err);
-    if (!s) return err ? err->code : TM_EINTERNAL;
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int64(s, 2, now);
-    int rc = sqlite3_step(s);
-    int code = rc == SQLITE_DONE ? TM_OK : idx_db_fail(db, rc, err);
-    if (code == TM_OK && sqlite3_changes(db->h) != 1)
-        code = tm_err_set(err, TM_ENOTFOUND, NULL, "no such session");
-    idx_db_stmt_done(s);
-    return code;
-}
-
 int idx_session_touch(idx_db *db, int64_t id, int64_t now, tm_err *err)
 {
-    return update_one(db, IDX_STMT_SESSION_TOUCH, id, now, err);
+    return idx_db_update_one(db, IDX_STMT_SESSION_TOUCH, id, now, "session", err);
 }
 
 int idx_session_revoke(idx_db *db, const idx_actor *who, int64_t id, int64_t now,
@@ -130,7 +115,8 @@ int idx_session_revoke(idx_db *db, const idx_actor *who, int64_t id, int64_t now
     bool own = false;
     int code;
     if ((code = tx_begin(db, &own, err)) != TM_OK) return code;
-    if ((code = update_one(db, IDX_STMT_SESSION_REVOKE, id, now, err)) != TM_OK) goto out;
+    if ((code = idx_db_update_one(db, IDX_STMT_SESSION_REVOKE, id, now, "session", err)) != TM_OK)
+        goto out;
     idx_audit_json_null(&before, "revoked_at");
     idx_audit_json_int(&after, "revoked_at", now);
     idx_audit_json_str(&after, "reason", reason);

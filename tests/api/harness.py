@@ -98,6 +98,18 @@ def login(email, password):
                     headers={"Content-Type": "application/json"})
 
 
+_inst = []
+
+
+def institutions():
+    """The first two institutions of the catalogue (listed by name), fetched once:
+    the tests give their users these."""
+    if not _inst:
+        _, _, j = get_json("/api/v1/institutions")
+        _inst.extend(j["items"][:2])
+    return _inst
+
+
 def run_all():
     only = sys.argv[1] if len(sys.argv) > 1 else None
     passed = failed = 0

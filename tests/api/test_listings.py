@@ -8,19 +8,11 @@ import json
 import os
 import sqlite3
 
-from harness import add_user, check, get, get_json, login, run_all, test
+from harness import add_user, check, get, get_json, institutions, login, run_all, test
 
 PW = "listings password long enough"
 TECHS = "/api/v1/technologies"
 _users = {}
-_inst = []
-
-
-def institutions():
-    if not _inst:
-        _, _, j = get_json("/api/v1/institutions")
-        _inst.extend(j["items"][:2])
-    return _inst
 
 
 def who(role):
