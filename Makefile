@@ -81,12 +81,13 @@ fuzz:
 			tests/fuzz/corpus/$$name || exit 1; \
 	done
 
-# Builds, loads the bundled demo catalogue into a new database (an existing
-# one is reused) and serves it on http://127.0.0.1:$(PORT).
+# Builds, loads the bundled demo catalogue and one account per role into a
+# new database (printing the accounts' generated passwords once; an existing
+# database is reused) and serves it on http://127.0.0.1:$(PORT).
 run:
 	@tools/deps.sh build
 	@$(MAKE) --no-print-directory build/techmart
-	@if [ ! -s "$(DB)" ]; then build/techmart demo --db "$(DB)"; fi
+	@if [ ! -s "$(DB)" ]; then build/techmart demo --db "$(DB)" --accounts; fi
 	build/techmart serve --db "$(DB)" --port $(PORT)
 
 # Every test, under AddressSanitizer and UBSan; ends with "N passed, N failed".

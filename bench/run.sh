@@ -6,6 +6,9 @@
 #   (c) build/techmart serve --threads 2 on a free loopback port
 #   (d) throughput: wrk -t2 -c64 over distinct queries (bench/gen_queries.py)
 #   (e) latency:    wrk -t1 -c4
+#   (e2) latency during logins: wrk -t1 -c4 alone, then again while
+#       bench/logins.py keeps 20 logins (argon2id) in flight, on 20 company
+#       accounts added with `techmart user add` before (c)
 #   (f) relevance:  the judged queries (bench/judged.json) on the demo catalogue
 #   (g) servers stopped (SIGTERM, then SIGKILL after 15 s)
 # and ends with a summary to paste into README, each figure with its target.
@@ -16,6 +19,8 @@
 #   BENCH_SEED=S      generator seed (default 1)
 #   BENCH_DURATION=S  seconds per wrk run (default 20, quick 5)
 #   BENCH_QUERIES=N   distinct queries to replay (default 20000)
+#   BENCH_LOGINS=0    skip (e2); BENCH_LOGIN_CLIENTS=N logins in flight (default 20),
+#   BENCH_LOGIN_DURATION=S seconds per (e2) run (default 10, quick 5)
 #   TECHMART=PATH     binary (default build/techmart)
 # Only loopback addresses are used; every wait is bounded in time.
 set -eu
@@ -35,11 +40,18 @@ else
     WARM=5
 fi
 NQ=${BENCH_QUERIES:-20000}
+LOGINS=${BENCH_LOGINS:-1}
+LCLIENTS=${BENCH_LOGIN_CLIENTS:-20}
+if [ "$QUICK" = 1 ]; then LDUR=${BENCH_LOGIN_DURATION:-5}; LWARM=2; else LDUR=${BENCH_LOGIN_DURATION:-10}; LWARM=3; fi
 PY=${PYTHON:-python3}
 
 case "$SIZE" in
 *[!0-9]* | "") echo "bench: BENCH_SIZE must be a number" >&2; exit 2 ;;
 esac
+case "$LCLIENTS$LDUR" in
+*[!0-9]* | "") echo "bench: BENCH_LOGIN_CLIENTS and BENCH_LOGIN_DURATION must be numbers" >&2; exit 2 ;;
+esac
+[ "$LCLIENTS" -ge 1 ] && [ "$LDUR" -ge 1 ] || { echo "bench: BENCH_LOGIN_CLIENTS and BENCH_LOGIN_DURATION must be >= 1" >&2; exit 2; }
 if [ "$SIZE" -ge 1000000 ] && [ $((SIZE % 1000000)) -eq 0 ]; then
     LABEL="$((SIZE / 1000000))m"
 elif [ "$SIZE" -ge 1000 ] && [ $((SIZE % 1000)) -eq 0 ]; then
@@ -170,6 +182,32 @@ IMPORT_RATE=$(awk -v n="$SIZE" -v s="$IMPORT_S" 'BEGIN { printf "%.0f", n / s }'
 say "    $(tail -n 1 "$OUT/import.out" | cut -c1-160)..."
 say "    $SIZE technologies in $IMPORT_S s: $IMPORT_RATE technologies/s, database $(du -h "$DB" | cut -f1)"
 
+# ---------------------------------------------------------------- accounts for (e2)
+# One company account per login client, all with one random password (each
+# stored with its own salt), added before the server opens the database.
+EMAILS="$OUT/login-emails.txt"
+PWFILE="$OUT/login-password.txt"
+if [ "$LOGINS" != 0 ]; then
+    INST=$(head -n 1 "$CAT" | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["institution"])')
+    (umask 077 && "$PY" -c 'import secrets; print("bench-" + secrets.token_urlsafe(24))' >"$PWFILE")
+    : >"$EMAILS"
+    : >"$OUT/users.out"
+    t0=$(now)
+    i=1
+    while [ $i -le "$LCLIENTS" ]; do
+        email="bench-login-$i@example.com"
+        if ! timeout 60 "$BIN" user add --db "$DB" --email "$email" --role company \
+            --institution "$INST" --password-stdin <"$PWFILE" >>"$OUT/users.out" 2>&1; then
+            echo "bench: techmart user add failed; its output:" >&2
+            tail -n 5 "$OUT/users.out" >&2
+            exit 1
+        fi
+        printf '%s\n' "$email" >>"$EMAILS"
+        i=$((i + 1))
+    done
+    say "    $LCLIENTS company accounts for (e2) added in $(elapsed "$t0" "$(now)") s (techmart user add --password-stdin, institution $INST)"
+fi
+
 # ---------------------------------------------------------------- (c) serve
 say "(c) serve: $BIN serve --db $DB --port 0 --threads 2"
 t0=$(now)
@@ -181,10 +219,14 @@ total_of() { # total_of QUERY_STRING -> "total" of a search, or 0
     curl -fsS --max-time 10 "$URL/api/v1/technologies?per_page=1$1" 2>/dev/null |
         "$PY" -c 'import json, sys; print(json.load(sys.stdin).get("total", 0))' 2>/dev/null || echo 0
 }
-# a listing leaves out withdrawn technologies: count them apart
-SERVED=$(($(total_of "") + $(total_of "&status=withdrawn")))
-say "    the catalogue as served: $SERVED technologies"
-if [ "$SERVED" != "$SIZE" ]; then
+# Withdrawn technologies are not public: the listing must show exactly the
+# stored others, and the store must hold every generated one.
+STORED=$("$PY" -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+print(*c.execute("SELECT count(*), count(*) FILTER (WHERE status <> 'withdrawn') FROM technology").fetchone())' "$DB")
+SERVED=$(total_of "")
+say "    the catalogue as served: $SERVED public technologies (stored: ${STORED% *}, of which ${STORED#* } public)"
+if [ "${STORED% *}" != "$SIZE" ] || [ "$SERVED" != "${STORED#* }" ]; then
     say "    WARNING: $SIZE were generated; the import or the listing lost some"
 fi
 timeout $((WARM + 30)) wrk -t2 -c16 -d"${WARM}s" -s bench/search.lua "$URL" -- "$QRY" >"$OUT/warmup.out" 2>&1 || true
@@ -225,6 +267,55 @@ if [ $(($(field non2xx "$T_RES") + $(field non2xx "$L_RES"))) -gt 0 ]; then
         case "$code" in 2??) ;; *) say "      $code $path" ;; esac
     done
 fi
+
+# ---------------------------------------------------------------- (e2) latency during logins
+# Searches at 4 connections for LDUR s alone, then again while LCLIENTS
+# clients log in (argon2id on the server's worker pool) over the same
+# window. The failed-login limits (server/api_session.c: per email and per
+# client address) count failures only; these logins succeed, so they do not
+# throttle localhost: the 429 and 401 counts below check that.
+# Criterion: p99 during logins <= 2 x p99 alone, and < 10 ms.
+LA_RES="" LL_RES="" LG_RES="" V_LOGIN="skipped"
+if [ "$LOGINS" != 0 ]; then
+    say "(e2) latency during logins: wrk -t1 -c4 -d${LDUR}s alone, then with $LCLIENTS clients logging in (bench/logins.py)"
+    SAVED_DUR=$DUR
+    DUR=$LDUR
+    run_wrk latency-alone 1 4
+    LA_RES=$RES
+    say "    alone:          $(field requests "$LA_RES") requests, $(field rps "$LA_RES") searches/s, p50 $(ms "$(field p50_ms "$LA_RES")") ms, p90 $(ms "$(field p90_ms "$LA_RES")") ms, p99 $(ms "$(field p99_ms "$LA_RES")") ms, non-2xx $(field non2xx "$LA_RES"), timeouts $(field timeouts "$LA_RES")"
+    timeout $((LWARM + LDUR + 60)) "$PY" bench/logins.py "$URL" "$EMAILS" "$PWFILE" --clients "$LCLIENTS" \
+        --warmup "$LWARM" --duration "$LDUR" --tail 2 >"$OUT/logins.out" 2>&1 &
+    LOGIN_PID=$!
+    sleep "$LWARM"
+    run_wrk latency-logins 1 4
+    LL_RES=$RES
+    wait "$LOGIN_PID" || true
+    DUR=$SAVED_DUR
+    cat "$OUT/logins.out" >>"$LOG"
+    LG_RES=$(grep '^RESULT' "$OUT/logins.out" | tail -n 1)
+    say "    during logins:  $(field requests "$LL_RES") requests, $(field rps "$LL_RES") searches/s, p50 $(ms "$(field p50_ms "$LL_RES")") ms, p90 $(ms "$(field p90_ms "$LL_RES")") ms, p99 $(ms "$(field p99_ms "$LL_RES")") ms, non-2xx $(field non2xx "$LL_RES"), timeouts $(field timeouts "$LL_RES")"
+    if [ -z "$LG_RES" ]; then
+        say "    WARNING: bench/logins.py gave no result; its output:"
+        sed 's/^/      /' "$OUT/logins.out" | tee -a "$LOG"
+        V_LOGIN="not measured"
+    else
+        LOK=$(field ok "$LG_RES")
+        say "    logins:         $LOK in ${LDUR} s, $(field rps "$LG_RES") logins/s, login p50 $(field p50_ms "$LG_RES") ms, p99 $(field p99_ms "$LG_RES") ms; refused: 503 $(field s503 "$LG_RES"), 429 $(field s429 "$LG_RES"); 401 $(field s401 "$LG_RES"), other $(field other "$LG_RES"), connection errors $(field errors "$LG_RES")"
+        say "    (a refused login waits its Retry-After before trying again; the worker pool holds 2 running + 16 queued hashes)"
+        if [ "$(field s429 "$LG_RES")" -gt 0 ] || [ "$(field s401 "$LG_RES")" -gt 0 ]; then
+            say "    WARNING: some logins failed or were rate-limited (429/401): the login load was lower than asked"
+        fi
+        LP99A=$(field p99_ms "$LA_RES")
+        LP99L=$(field p99_ms "$LL_RES")
+        if [ "$LOK" -eq 0 ]; then
+            V_LOGIN="not measured"
+            say "    WARNING: no login succeeded; searches were not measured under a login load"
+        else
+            V_LOGIN=$(awk -v a="$LP99A" -v l="$LP99L" 'BEGIN { print ((l <= 2 * a && l < 10) ? "met" : "missed") }')
+        fi
+        say "    searches keep their latency (criterion: p99 during logins <= 2 x p99 alone, and < 10 ms): p99 $(ms "$LP99L") ms during logins, $(ms "$LP99A") ms alone: $V_LOGIN"
+    fi
+fi
 stop_server "$SERVER_PID"
 SERVER_PID=""
 
@@ -255,6 +346,11 @@ V_RPS=$(verdict "${RPS:-0}" ">=" 5000)
 V_P99=$(verdict "${P99:-999999}" "<" 10)
 NON2XX=$(($(field non2xx "$T_RES") + $(field non2xx "$L_RES")))
 SOCK=$(($(field socket_errors "$T_RES") + $(field socket_errors "$L_RES") + $(field timeouts "$T_RES") + $(field timeouts "$L_RES")))
+for res in "$LA_RES" "$LL_RES"; do
+    [ -n "$res" ] || continue
+    NON2XX=$((NON2XX + $(field non2xx "$res")))
+    SOCK=$((SOCK + $(field socket_errors "$res") + $(field timeouts "$res")))
+done
 {
     echo
     echo "## Benchmark ($(date -u +%Y-%m-%d), commit $COMMIT)"
@@ -269,6 +365,13 @@ SOCK=$(($(field socket_errors "$T_RES") + $(field socket_errors "$L_RES") + $(fi
     echo "| import | $(thousands "$IMPORT_RATE") technologies/s ($IMPORT_S s) | >= 20,000/s | $V_IMPORT |"
     echo "| search throughput (wrk -t2 -c64, ${DUR} s) | $(thousands "${RPS:-0}") searches/s | >= 5,000/s | $V_RPS |"
     echo "| search latency (wrk -t1 -c4, ${DUR} s) | p50 $P50 ms, p90 $P90 ms, p99 $P99 ms | p99 < 10 ms | $V_P99 |"
+    if [ -n "$LL_RES" ]; then
+        echo "| search latency alone (wrk -t1 -c4, ${LDUR} s) | p50 $(ms "$(field p50_ms "$LA_RES")") ms, p90 $(ms "$(field p90_ms "$LA_RES")") ms, p99 $(ms "$(field p99_ms "$LA_RES")") ms | - | - |"
+        echo "| search latency during $LCLIENTS logins in flight (${LDUR} s) | p50 $(ms "$(field p50_ms "$LL_RES")") ms, p90 $(ms "$(field p90_ms "$LL_RES")") ms, p99 $(ms "$(field p99_ms "$LL_RES")") ms | p99 <= 2 x alone and < 10 ms | $V_LOGIN |"
+        if [ -n "$LG_RES" ]; then
+            echo "| logins (argon2id, $LCLIENTS clients) | $(field rps "$LG_RES") logins/s, login p99 $(field p99_ms "$LG_RES") ms; refused 503 $(field s503 "$LG_RES"), 429 $(field s429 "$LG_RES") | none yet | - |"
+        fi
+    fi
     echo "| relevance (demo catalogue, $NJ judged queries) | nDCG@10 ${NDCG:-?}, recall@10 ${RECALL:-?} | none yet | - |"
     echo "| errors | $NON2XX non-2xx, $SOCK socket errors/timeouts | 0 | $([ "$NON2XX" -eq 0 ] && [ "$SOCK" -eq 0 ] && echo met || echo missed) |"
 } | tee -a "$LOG"

@@ -645,6 +645,8 @@ static int run_file(imp_run *r, FILE *f, imp_format fmt, bool inst, tm_err *err)
     /* A dry run rolls back: the deferred entries need not be written. */
     if (!r->opts->dry_run) code = idx_tech_bulk_end(r->db, err);
     if (code == TM_OK && records == 0) warn(r, 0, "", "no records");
+    if (code == TM_OK && !r->opts->dry_run && r->opts->before_commit)
+        code = r->opts->before_commit(r->opts->commit_arg, r->db, r->rep, err);
     if (code == TM_OK && !r->opts->dry_run) {
         in_tx = false;
         code = idx_db_commit(r->db, err);

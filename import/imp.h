@@ -46,6 +46,11 @@ typedef struct imp_report {
 typedef struct imp_opts {
     bool dry_run;           /* validate and count, then roll back */
     int64_t institution_id; /* 0, or force every record to this institution */
+    /* Called inside the file's write transaction just before it commits
+     * (not on a dry run), with the report so far: an audit row written here
+     * commits or rolls back with the records. An error ends the file. */
+    int (*before_commit)(void *arg, idx_db *db, const imp_report *rep, tm_err *err);
+    void *commit_arg;
 } imp_opts;
 
 /* Format from path's extension; TM_EINVAL (field "file") when unknown. */

@@ -1,7 +1,11 @@
 #include "idx_audit.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "../common/tm_alloc.h"
 #include "../common/tm_log.h"
 
 static void json_escaped(tm_buf *b, const char *s)
@@ -89,4 +93,83 @@ int idx_audit_add(idx_db *db, const idx_actor *who, const char *action, const ch
     int code = rc == SQLITE_DONE ? TM_OK : idx_db_fail(db, rc, err);
     idx_db_stmt_done(s);
     return code;
+}
+
+/* A text column copied, or NULL when the column is NULL. */
+static char *col_dup(sqlite3_stmt *s, int col)
+{
+    const unsigned char *t = sqlite3_column_text(s, col);
+    return t ? tm_xstrdup((const char *)t) : NULL;
+}
+
+static void audit_row(sqlite3_stmt *s, idx_audit_row *row)
+{
+    const unsigned char *at = sqlite3_column_text(s, 1);
+    row->id = sqlite3_column_int64(s, 0);
+    (void)snprintf(row->at, sizeof row->at, "%s", at ? (const char *)at : "");
+    row->user_id = sqlite3_column_int64(s, 2);
+    row->user_email = col_dup(s, 3);
+    row->address = col_dup(s, 4);
+    row->action = col_dup(s, 5);
+    row->object = col_dup(s, 6);
+    row->object_id = sqlite3_column_int64(s, 7);
+    row->before = col_dup(s, 8);
+    row->after = col_dup(s, 9);
+}
+
+void idx_audit_rows_free(idx_audit_row *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++) {
+        free(rows[i].user_email);
+        free(rows[i].address);
+        free(rows[i].action);
+        free(rows[i].object);
+        free(rows[i].before);
+        free(rows[i].after);
+    }
+    free(rows);
+}
+
+int idx_audit_list(idx_db *db, const idx_audit_filter *f, idx_audit_row **rows, size_t *n,
+                   bool *more, tm_err *err)
+{
+    idx_audit_row *v = NULL;
+    size_t len = 0;
+    int code = TM_OK, rc;
+    sqlite3_stmt *s = NULL;
+
+    *rows = NULL;
+    *n = 0;
+    *more = false;
+    if (f->limit < 1 || f->limit > IDX_AUDIT_LIMIT_MAX)
+        return tm_err_set(err, TM_EINVAL, "limit", "must be an integer from 1 to %d",
+                          IDX_AUDIT_LIMIT_MAX);
+    if (!(s = idx_db_stmt(db, IDX_STMT_AUDIT_LIST, err))) return err ? err->code : TM_EINTERNAL;
+    if (f->object) sqlite3_bind_text(s, 1, f->object, -1, SQLITE_STATIC);
+    if (f->object_id) sqlite3_bind_int64(s, 2, f->object_id);
+    if (f->user_id) sqlite3_bind_int64(s, 3, f->user_id);
+    if (f->action) sqlite3_bind_text(s, 4, f->action, -1, SQLITE_STATIC);
+    if (f->since) sqlite3_bind_text(s, 5, f->since, -1, SQLITE_STATIC);
+    if (f->until) sqlite3_bind_text(s, 6, f->until, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, f->before_id > 0 ? f->before_id : INT64_MAX);
+    /* One row past the page tells whether there is a next page. */
+    sqlite3_bind_int64(s, 8, (sqlite3_int64)f->limit + 1);
+    v = tm_xcalloc(f->limit, sizeof *v);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (len == f->limit) {
+            *more = true;
+            continue;
+        }
+        audit_row(s, &v[len++]);
+    }
+    if (rc != SQLITE_DONE) code = idx_db_fail(db, rc, err);
+    idx_db_stmt_done(s);
+    if (code != TM_OK) {
+        idx_audit_rows_free(v, len);
+        *more = false;
+        return code;
+    }
+    *rows = v;
+    *n = len;
+    return TM_OK;
 }

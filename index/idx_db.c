@@ -298,7 +298,7 @@ int idx_db_open(const char *path, idx_db **out, tm_err *err)
         goto fail;
     }
     sqlite3_extended_result_codes(db->h, 1);
-    sqlite3_busy_timeout(db->h, 5000);
+    sqlite3_busy_timeout(db->h, IDX_DB_BUSY_MS);
     /* WAL lets reads run beside a write; FULL because the store records
      * contracts and money: an acknowledged write survives power loss. */
     if ((code = exec(db, "PRAGMA journal_mode = WAL", err)) != TM_OK ||
@@ -417,4 +417,9 @@ int idx_db_update_one(idx_db *db, idx_stmt which, int64_t id, int64_t now, const
         code = tm_err_set(err, TM_ENOTFOUND, NULL, "no such %s", what);
     idx_db_stmt_done(s);
     return code;
+}
+
+void idx_db_busy_wait(idx_db *db, int ms)
+{
+    sqlite3_busy_timeout(db->h, ms);
 }

@@ -57,6 +57,12 @@ int idx_db_update_one(idx_db *db, idx_stmt which, int64_t id, int64_t now, const
  * TM_EINTERNAL with the SQLite message (for the log, not for users). */
 int idx_db_fail(idx_db *db, int rc, tm_err *err);
 
+/* How long a write waits for another connection's lock: IDX_DB_BUSY_MS
+ * normally; 0 for best-effort writes that must not stall an event loop
+ * (last-seen stamps), restored after them. */
+#define IDX_DB_BUSY_MS 5000
+void idx_db_busy_wait(idx_db *db, int ms);
+
 /* The catalogue generation: bumped by triggers on every change to a
  * technology or institution; the in-memory engine compares it. */
 int idx_db_catalogue_gen(idx_db *db, int64_t *gen, tm_err *err) TM_MUST_CHECK;

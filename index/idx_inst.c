@@ -79,6 +79,56 @@ int idx_inst_upsert(idx_db *db, const idx_inst *in, int64_t *id, int *created, t
     return code;
 }
 
+/* A taken name is a conflict naming field. */
+static int name_free(idx_db *db, const char *name, const char *field, tm_err *err)
+{
+    int64_t id = 0;
+    int code = idx_inst_find(db, name, &id, err);
+    if (code == TM_OK && id)
+        code = tm_err_set(err, TM_ECONFLICT, field, "an institution of this name exists (id %lld)",
+                          (long long)id);
+    return code;
+}
+
+int idx_inst_add(idx_db *db, const idx_actor *who, const idx_inst *in, int64_t *id, tm_err *err)
+{
+    idx_audit_json after = {0};
+    bool own = sqlite3_get_autocommit(db->h) != 0;
+    int created = 0;
+    int code = own ? idx_db_begin_write(db, err) : TM_OK;
+    if (code != TM_OK) return code;
+    *id = 0;
+    code = name_free(db, in->name, "name", err);
+    if (code == TM_OK && in->name_en) code = name_free(db, in->name_en, "name_en", err);
+    if (code == TM_OK) code = idx_inst_upsert(db, in, id, &created, err);
+    if (code == TM_OK) {
+        idx_audit_json_str(&after, "name", in->name);
+        idx_audit_json_str(&after, "name_en", in->name_en);
+        idx_audit_json_str(&after, "kind",
+                           idx_kind_name(in->kind) ? idx_kind_name(in->kind) : "other");
+        if (in->groups.n) {
+            tm_buf g = {0};
+            for (size_t i = 0; i < in->groups.n; i++) {
+                if (i) tm_buf_puts(&g, ", ");
+                tm_buf_puts(&g, in->groups.v[i]);
+            }
+            idx_audit_json_str(&after, "groups", tm_buf_cstr(&g));
+            tm_buf_free(&g);
+        }
+        code = idx_audit_add(db, who, "institution.add", "institution", *id, NULL,
+                             idx_audit_json_cstr(&after), err);
+    }
+    idx_audit_json_free(&after);
+    if (own) {
+        if (code == TM_OK)
+            code = idx_db_commit(db, err);
+        else
+            idx_db_rollback(db);
+    }
+    if (code != TM_OK) *id = 0;
+    return code;
+}
+
 int idx_inst_list(idx_db *db, idx_inst **out, size_t *n, tm_err *err)
 {
     idx_inst *v = NULL;

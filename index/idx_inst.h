@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "../common/tm_err.h"
+#include "idx_audit.h"
 #include "idx_db.h"
 #include "idx_tech.h"
 
@@ -29,6 +30,14 @@ int idx_inst_find(idx_db *db, const char *name, int64_t *id, tm_err *err) TM_MUS
  * stored set). *created tells which. Inside a write transaction. */
 int idx_inst_upsert(idx_db *db, const idx_inst *in, int64_t *id, int *created,
                     tm_err *err) TM_MUST_CHECK;
+
+/* Adds a new institution (in->kind -1 is other); *id gets its id.
+ * TM_ECONFLICT (field "name" or "name_en") when either name is taken by an
+ * institution (names are compared as idx_inst_find does). Audit:
+ * "institution.add" with its fields. Inside the caller's write transaction,
+ * or its own. */
+int idx_inst_add(idx_db *db, const idx_actor *who, const idx_inst *in, int64_t *id,
+                 tm_err *err) TM_MUST_CHECK;
 
 /* Every institution, by name, with groups and technology counts. The caller
  * frees each with idx_inst_clear() and the array with free(). */

@@ -127,3 +127,35 @@ out:
     idx_audit_json_free(&after);
     return tx_end(db, own, code, err);
 }
+
+int idx_session_revoke_user(idx_db *db, const idx_actor *who, int64_t user_id, int64_t keep,
+                            int64_t now, const char *reason, int *n, tm_err *err)
+{
+    idx_audit_json after = {0};
+    bool own = false;
+    int code, count = 0;
+    sqlite3_stmt *s = NULL;
+    if ((code = tx_begin(db, &own, err)) != TM_OK) return code;
+    if (!(s = idx_db_stmt(db, IDX_STMT_SESSION_REVOKE_USER, err))) {
+        code = err ? err->code : TM_EINTERNAL;
+        goto out;
+    }
+    sqlite3_bind_int64(s, 1, user_id);
+    sqlite3_bind_int64(s, 2, now);
+    sqlite3_bind_int64(s, 3, keep);
+    int rc = sqlite3_step(s);
+    code = rc == SQLITE_DONE ? TM_OK : idx_db_fail(db, rc, err);
+    idx_db_stmt_done(s);
+    if (code != TM_OK) goto out;
+    count = sqlite3_changes(db->h);
+    if (count == 0) goto out;
+    idx_audit_json_int(&after, "sessions_closed", count);
+    idx_audit_json_str(&after, "reason", reason);
+    code = idx_audit_add(db, who, "session.close_all", "user", user_id, NULL,
+                         idx_audit_json_cstr(&after), err);
+out:
+    idx_audit_json_free(&after);
+    code = tx_end(db, own, code, err);
+    if (n) *n = code == TM_OK ? count : 0;
+    return code;
+}

@@ -57,4 +57,10 @@ int idx_session_touch(idx_db *db, int64_t id, int64_t now, tm_err *err) TM_MUST_
 int idx_session_revoke(idx_db *db, const idx_actor *who, int64_t id, int64_t now,
                        const char *reason, tm_err *err) TM_MUST_CHECK;
 
+/* Revokes every open session of user_id except keep (0: none) at now; *n
+ * (may be NULL) gets how many. Audit, when any was open: one
+ * "session.close_all" row on the user with reason and count. */
+int idx_session_revoke_user(idx_db *db, const idx_actor *who, int64_t user_id, int64_t keep,
+                            int64_t now, const char *reason, int *n, tm_err *err) TM_MUST_CHECK;
+
 #endif

@@ -135,6 +135,19 @@ static const char *const idx_sql[IDX_STMT__COUNT] = {
     [IDX_STMT_AUDIT_INSERT] =
         "INSERT INTO audit_log (at, user_id, address, action, object, object_id,"
         " \"before\", \"after\") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    /* Each filter is off when its parameter is NULL. Rows come by id
+     * (the primary key, newest first) from below ?7, always bound (INT64_MAX
+     * for the first page) so that it is a range on the key: a page reads
+     * from its cursor on and stops after ?8 matches. */
+    [IDX_STMT_AUDIT_LIST] =
+        "SELECT a.id, a.at, a.user_id, u.email, a.address, a.action, a.object, a.object_id,"
+        " a.\"before\", a.\"after\""
+        " FROM audit_log a LEFT JOIN \"user\" u ON u.id = a.user_id"
+        " WHERE (?1 IS NULL OR a.object = ?1) AND (?2 IS NULL OR a.object_id = ?2)"
+        " AND (?3 IS NULL OR a.user_id = ?3) AND (?4 IS NULL OR a.action = ?4)"
+        " AND (?5 IS NULL OR a.at >= ?5) AND (?6 IS NULL OR a.at <= ?6)"
+        " AND a.id < ?7"
+        " ORDER BY a.id DESC LIMIT ?8",
     [IDX_STMT_SESSION_INSERT] =
         "INSERT INTO session (token_hash, csrf_hash, user_id, created_at, last_seen, expires_at)"
         " VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
@@ -147,6 +160,8 @@ static const char *const idx_sql[IDX_STMT__COUNT] = {
         "UPDATE session SET last_seen = ?2 WHERE id = ?1 AND revoked_at IS NULL",
     [IDX_STMT_SESSION_REVOKE] =
         "UPDATE session SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+    [IDX_STMT_SESSION_REVOKE_USER] = "UPDATE session SET revoked_at = ?2"
+                                     " WHERE user_id = ?1 AND revoked_at IS NULL AND id <> ?3",
     [IDX_STMT_TOKEN_INSERT] = "INSERT INTO api_token (token_hash, user_id, name, created_at)"
                               " VALUES (?1, ?2, ?3, ?4)",
     [IDX_STMT_TOKEN_FIND] = "SELECT t.id, t.token_hash, t.user_id, t.last_used, u.email, u.role,"

@@ -40,10 +40,12 @@ typedef enum {
     IDX_STMT_USER_SET_DISABLED,
     IDX_STMT_USER_LIST, /* with the institution's name; never the hash */
     IDX_STMT_AUDIT_INSERT,
+    IDX_STMT_AUDIT_LIST, /* filtered, newest first, keyset on id; with the user's email */
     IDX_STMT_SESSION_INSERT,
     IDX_STMT_SESSION_FIND, /* with the user's fields */
     IDX_STMT_SESSION_TOUCH,
     IDX_STMT_SESSION_REVOKE,
+    IDX_STMT_SESSION_REVOKE_USER, /* every open one of a user but one */
     IDX_STMT_TOKEN_INSERT,
     IDX_STMT_TOKEN_FIND, /* by hash, with the user's fields */
     IDX_STMT_TOKEN_GET,  /* by id, unrevoked */

@@ -2,10 +2,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../common/tm_alloc.h"
 #include "../common/tm_log.h"
 #include "idx_inst.h"
+#include "idx_session.h"
 
 static const char *const roles[] = {"company", "tto", "staff", "admin"};
 
@@ -253,6 +255,12 @@ static int user_update(idx_db *db, idx_stmt id, const idx_user *u, const char *t
 int idx_user_set_password(idx_db *db, const idx_actor *who, const char *email,
                           const char *password_hash, tm_err *err)
 {
+    return idx_user_change_password(db, who, email, password_hash, 0, err);
+}
+
+int idx_user_change_password(idx_db *db, const idx_actor *who, const char *email,
+                             const char *password_hash, int64_t keep_session, tm_err *err)
+{
     idx_user u = {0};
     idx_audit_json before = {0}, after = {0};
     bool own = false;
@@ -265,10 +273,13 @@ int idx_user_set_password(idx_db *db, const idx_actor *who, const char *email,
         goto out;
     /* The fact of the change, never the hash. */
     idx_audit_json_int(&before, "version", u.version);
-    idx_audit_json_str(&after, "password", "changed");
+    idx_audit_json_bool(&after, "password_changed", true);
     idx_audit_json_int(&after, "version", u.version + 1);
     code = idx_audit_add(db, who, "user.passwd", "user", u.id, idx_audit_json_cstr(&before),
                          idx_audit_json_cstr(&after), err);
+    if (code == TM_OK)
+        code = idx_session_revoke_user(db, who, u.id, keep_session, (int64_t)time(NULL),
+                                       "password changed", NULL, err);
 out:
     idx_audit_json_free(&before);
     idx_audit_json_free(&after);

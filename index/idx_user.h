@@ -71,10 +71,20 @@ int idx_user_add(idx_db *db, const idx_actor *who, const char *email, const char
 int idx_user_find(idx_db *db, const char *email, idx_user *u, char **password_hash,
                   tm_err *err) TM_MUST_CHECK;
 
-/* Replaces the password hash of the user with email. TM_ENOTFOUND when there
- * is none. Bumps version. Audit: "user.passwd" (the fact, not the hash). */
+/* Replaces the password hash of the user with email and, in the same
+ * transaction, revokes every login session of the user (a stolen session
+ * must not outlive the password it came from). TM_ENOTFOUND when there is no
+ * such user. Bumps version. Audit: "user.passwd" (the fact, not the hash),
+ * and "session.close_all" when sessions were open. API tokens stay: they
+ * are revoked one by one. */
 int idx_user_set_password(idx_db *db, const idx_actor *who, const char *email,
                           const char *password_hash, tm_err *err) TM_MUST_CHECK;
+
+/* The same, keeping session keep_session (the one the user changes it
+ * from; 0: none). */
+int idx_user_change_password(idx_db *db, const idx_actor *who, const char *email,
+                             const char *password_hash, int64_t keep_session,
+                             tm_err *err) TM_MUST_CHECK;
 
 /* Sets the disabled flag. *changed (may be NULL) is false when it already
  * had that value: then nothing is written. TM_ENOTFOUND for an unknown

@@ -31,6 +31,12 @@ void api_import(srv_req *r);
 /* POST /api/v1/users: company self-registration, or an admin adds a user
  * (api_user.c). */
 void api_user_create(srv_req *r);
+/* POST /api/v1/institutions (admins). */
+void api_inst_create(srv_req *r);
+/* POST /api/v1/me/password. */
+void api_password_change(srv_req *r);
+/* GET /api/v1/audit: the audit log, filtered and paged (api_audit.c). */
+void api_audit_list(srv_req *r);
 /* Adds `ETag: "<version>"` to r's reply headers. */
 void api_tech_etag(srv_req *r, int64_t version);
 /* Serves a file under r->web_root ("/" is index.html), never outside it. */

@@ -7,8 +7,9 @@
  * one with ?institution=ID, else each record names its own. The import
  * writes SQLite, so it runs on the worker pool with a connection of its own
  * (opened there on the loop's database file, closed when done), never the
- * loop's. One audit row "technology.import" holds the counts; it is written
- * right after the import's own transaction, in a second one. */
+ * loop's. One audit row "technology.import" holds the counts, the actor and
+ * the forced institution; it is written inside the import's transaction, so
+ * it commits or rolls back with the records. */
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -99,24 +100,20 @@ static bool parse_id(const char *s, int64_t *id)
     return true;
 }
 
-static int import_audit(idx_db *db, import_job *j)
+/* imp_opts.before_commit: inside the import's write transaction. */
+static int import_audit(void *arg, idx_db *db, const imp_report *rep, tm_err *err)
 {
+    const import_job *j = arg;
     idx_audit_json after = {0};
     idx_actor who = {.user_id = j->user_id, .address = j->addr};
-    idx_audit_json_int(&after, "added", (int64_t)j->rep.added);
-    idx_audit_json_int(&after, "updated", (int64_t)j->rep.updated);
-    idx_audit_json_int(&after, "unchanged", (int64_t)j->rep.unchanged);
-    idx_audit_json_int(&after, "rejected", (int64_t)j->rep.rejected);
+    idx_audit_json_int(&after, "added", (int64_t)rep->added);
+    idx_audit_json_int(&after, "updated", (int64_t)rep->updated);
+    idx_audit_json_int(&after, "unchanged", (int64_t)rep->unchanged);
+    idx_audit_json_int(&after, "rejected", (int64_t)rep->rejected);
     if (j->opts.institution_id)
         idx_audit_json_int(&after, "institution_id", j->opts.institution_id);
-    int code = idx_db_begin_write(db, &j->err);
-    if (code == TM_OK)
-        code = idx_audit_add(db, &who, "technology.import", "technology", 0, NULL,
-                             idx_audit_json_cstr(&after), &j->err);
-    if (code == TM_OK)
-        code = idx_db_commit(db, &j->err);
-    else
-        idx_db_rollback(db);
+    int code = idx_audit_add(db, &who, "technology.import", "technology", 0, NULL,
+                             idx_audit_json_cstr(&after), err);
     idx_audit_json_free(&after);
     return code;
 }
@@ -133,8 +130,9 @@ static void import_work(void *arg)
         j->code = tm_err_set(&j->err, TM_EINTERNAL, NULL, "fmemopen: %s", strerror(errno));
         goto out;
     }
+    j->opts.before_commit = import_audit;
+    j->opts.commit_arg = j;
     j->code = imp_stream(db, f, "upload", j->fmt, &j->opts, &j->rep, &j->err);
-    if (j->code == TM_OK) j->code = import_audit(db, j);
 out:
     if (f) fclose(f);
     if (db) idx_db_close(db);

@@ -1,6 +1,8 @@
 #include "api_json.h"
 
 #include <errno.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,4 +146,21 @@ int api_param_enum(srv_req *r, const char *name, int (*parse)(const char *),
     int code = tm_err_set(err, TM_EINVAL, name, "must be one of %s", tm_buf_cstr(&names));
     tm_buf_free(&names);
     return code;
+}
+
+json_t *api_body_object(srv_req *r, tm_err *err)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
+    size_t n = evbuffer_get_length(in);
+    const char *data = n ? (const char *)evbuffer_pullup(in, (ev_ssize_t)n) : "";
+    json_error_t jerr;
+    json_t *root = json_loadb(data, n, JSON_REJECT_DUPLICATES, &jerr);
+    if (root && json_is_object(root)) return root;
+    json_decref(root);
+    if (!root && n)
+        tm_err_set(err, TM_EINVAL, NULL, "the body is not JSON: %s (line %d, column %d)", jerr.text,
+                   jerr.line, jerr.column);
+    else
+        tm_err_set(err, TM_EINVAL, NULL, "the body must be a JSON object");
+    return NULL;
 }

@@ -28,4 +28,8 @@ int api_param_enum(srv_req *r, const char *name, int (*parse)(const char *),
 /* The raw value, or NULL when absent or empty. */
 const char *api_param(srv_req *r, const char *name);
 
+/* The request body as a JSON object (new reference), or NULL with TM_EINVAL
+ * when it is not one (duplicate keys refused). */
+json_t *api_body_object(srv_req *r, tm_err *err);
+
 #endif

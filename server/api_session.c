@@ -25,96 +25,13 @@
 #include "api.h"
 #include "srv_auth.h"
 #include "srv_conn.h"
+#include "srv_limit.h"
 #include "srv_pass.h"
 #include "srv_reply.h"
 
-#define RL_WINDOW_S (15 * 60) /* failed logins are counted over this */
-#define RL_PER_EMAIL 5        /* failures per email per window */
-#define RL_PER_ADDR 20        /* failures per client address per window */
-#define RL_SLOTS 4096         /* tracked emails and addresses */
-#define RL_PROBE 8
-
-/* ---- failed-login limits: a fixed table of windows, keyed by a hash */
-
-typedef struct rl_slot {
-    uint8_t key[16];
-    int64_t start; /* monotonic seconds; 0: free */
-    int count;
-} rl_slot;
-
-static rl_slot rl_table[RL_SLOTS];
-static pthread_mutex_t rl_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static int64_t mono_s(void)
-{
-    return srv_now_us() / 1000000 + 1; /* never 0 */
-}
-
-static void rl_key(char kind, const char *name, uint8_t key[16])
-{
-    crypto_generichash_state st;
-    crypto_generichash_init(&st, NULL, 0, 16);
-    crypto_generichash_update(&st, (const unsigned char *)&kind, 1);
-    crypto_generichash_update(&st, (const unsigned char *)name, strlen(name));
-    crypto_generichash_final(&st, key, 16);
-}
-
-/* The slot of key (rl_mu held), or with create a new one in place of a free
- * or expired slot, else of the oldest in its probe run. */
-static rl_slot *rl_find(const uint8_t key[16], int64_t now, bool create)
-{
-    size_t home;
-    memcpy(&home, key, sizeof home);
-    rl_slot *victim = NULL;
-    bool victim_live = true;
-    for (size_t i = 0; i < RL_PROBE; i++) {
-        rl_slot *s = &rl_table[(home + i) % RL_SLOTS];
-        bool live = s->start && now - s->start < RL_WINDOW_S;
-        if (live && !memcmp(s->key, key, 16)) return s;
-        if (!live && victim_live) { /* a free slot beats any live one */
-            victim = s;
-            victim_live = false;
-        } else if (live && victim_live && (!victim || s->start < victim->start)) {
-            victim = s;
-        }
-    }
-    if (!create) return NULL;
-    memcpy(victim->key, key, 16);
-    victim->start = now;
-    victim->count = 0;
-    return victim;
-}
-
-/* Seconds until name may try again (0: now). */
-static int64_t rl_wait(char kind, const char *name, int limit, int64_t now)
-{
-    uint8_t key[16];
-    rl_key(kind, name, key);
-    pthread_mutex_lock(&rl_mu);
-    const rl_slot *s = rl_find(key, now, false);
-    int64_t wait = s && s->count >= limit ? s->start + RL_WINDOW_S - now : 0;
-    pthread_mutex_unlock(&rl_mu);
-    return wait > 0 ? wait : 0;
-}
-
-static void rl_fail(char kind, const char *name, int64_t now)
-{
-    uint8_t key[16];
-    rl_key(kind, name, key);
-    pthread_mutex_lock(&rl_mu);
-    rl_find(key, now, true)->count++;
-    pthread_mutex_unlock(&rl_mu);
-}
-
-static void rl_clear(char kind, const char *name, int64_t now)
-{
-    uint8_t key[16];
-    rl_key(kind, name, key);
-    pthread_mutex_lock(&rl_mu);
-    rl_slot *s = rl_find(key, now, false);
-    if (s) s->start = 0;
-    pthread_mutex_unlock(&rl_mu);
-}
+/* Failed logins, counted per email and per client address. */
+static const srv_limit_rule fail_email = {'e', 5, 15 * 60};
+static const srv_limit_rule fail_addr = {'a', 20, 15 * 60};
 
 /* ---- helpers */
 
@@ -188,15 +105,14 @@ static void login_done(srv_req *r, void *arg)
         login_free(j);
         return;
     }
-    int64_t mono = mono_s();
     if (!j->ok) {
-        rl_fail('e', j->email, mono);
-        rl_fail('a', j->addr, mono);
+        srv_limit_hit(&fail_email, j->email);
+        srv_limit_hit(&fail_addr, j->addr);
         login_free(j);
         reply_unauthenticated(r, "wrong email or password");
         return;
     }
-    rl_clear('e', j->email, mono);
+    srv_limit_clear(&fail_email, j->email);
     char tok[SRV_AUTH_TOKEN_B64], csrf[SRV_AUTH_TOKEN_B64];
     uint8_t th[IDX_SESSION_HASH], ch[IDX_SESSION_HASH];
     srv_auth_secret_new(tok, th);
@@ -204,8 +120,8 @@ static void login_done(srv_req *r, void *arg)
     int64_t now = (int64_t)time(NULL), id = 0;
     idx_actor who = {.user_id = j->user_id, .address = j->addr};
     tm_err err = {0};
-    if (idx_session_create(r->db, &who, j->user_id, th, ch, now, now + SRV_AUTH_SESSION_ABS_S, &id,
-                           &err) != TM_OK) {
+    if (idx_session_create(r->db, &who, j->user_id, th, ch, now, now + r->policy->session_max_s,
+                           &id, &err) != TM_OK) {
         sodium_memzero(tok, sizeof tok);
         sodium_memzero(csrf, sizeof csrf);
         login_free(j);
@@ -215,7 +131,7 @@ static void login_done(srv_req *r, void *arg)
     char cookie[160];
     (void)snprintf(cookie, sizeof cookie,
                    SRV_AUTH_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Strict%s", tok,
-                   SRV_AUTH_SESSION_ABS_S, r->secure_cookies ? "; Secure" : "");
+                   r->policy->session_max_s, r->policy->secure_cookies ? "; Secure" : "");
     evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Set-Cookie", cookie);
     json_t *body = json_object();
     json_object_set_new(body, "user", user_json(j->user_id, j->email, j->role, j->institution_id));
@@ -303,15 +219,11 @@ void api_session_create(srv_req *r)
 
     if (!login_parse(r, j)) goto fail;
     srv_auth_address(r, j->addr, sizeof j->addr);
-    int64_t mono = mono_s();
-    int64_t wait = rl_wait('e', j->email, RL_PER_EMAIL, mono);
-    int64_t wait_a = rl_wait('a', j->addr, RL_PER_ADDR, mono);
+    int64_t wait = srv_limit_wait(&fail_email, j->email);
+    int64_t wait_a = srv_limit_wait(&fail_addr, j->addr);
     if (wait_a > wait) wait = wait_a;
     if (wait > 0) {
-        char s[24];
-        (void)snprintf(s, sizeof s, "%lld", (long long)wait);
-        evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Retry-After", s);
-        srv_reply_problem(r, 429, "rate_limited", NULL, "too many failed logins; try again later");
+        srv_reply_limited(r, wait, "too many failed logins; try again later");
         goto fail;
     }
     int code = idx_user_find(r->db, j->email, &u, &hash, &err);

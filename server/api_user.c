@@ -16,7 +16,11 @@
  * answers cost the same. The password is checked against srv_pass's policy
  * (400, field password, never repeated) and hashed on the worker pool (503
  * when it is full); the institution, the user and their audit rows
- * (institution.add, user.add) are one write transaction. */
+ * (institution.add, user.add) are one write transaction.
+ *
+ * Sign-ups are limited per client address (policy registrations_per_hour,
+ * every attempt that reaches hashing counts, since each costs 64 MiB of
+ * argon2id; 429 with Retry-After past it; 0 turns sign-up off: 403). */
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <jansson.h>
@@ -32,6 +36,7 @@
 #include "../index/idx_user.h"
 #include "api.h"
 #include "srv_auth.h"
+#include "srv_limit.h"
 #include "srv_pass.h"
 #include "srv_reply.h"
 
@@ -227,25 +232,12 @@ static void user_work(void *arg)
 /* The new company institution (conflicts: 409 naming the member); audited. */
 static int add_institution(srv_req *r, const idx_actor *who, user_job *j, tm_err *err)
 {
-    int64_t id = 0;
-    int created = 0, code;
-    if ((code = idx_inst_find(r->db, j->inst_name, &id, err)) != TM_OK) return code;
-    if (id) return tm_err_set(err, TM_ECONFLICT, "institution.name", "this institution exists");
-    if (j->inst_en) {
-        if ((code = idx_inst_find(r->db, j->inst_en, &id, err)) != TM_OK) return code;
-        if (id)
-            return tm_err_set(err, TM_ECONFLICT, "institution.name_en", "this institution exists");
-    }
     idx_inst in = {.name = j->inst_name, .name_en = j->inst_en, .kind = IDX_KIND_COMPANY};
-    if ((code = idx_inst_upsert(r->db, &in, &id, &created, err)) != TM_OK) return code;
-    idx_audit_json after = {0};
-    idx_audit_json_str(&after, "name", j->inst_name);
-    idx_audit_json_str(&after, "name_en", j->inst_en);
-    idx_audit_json_str(&after, "kind", idx_kind_name(IDX_KIND_COMPANY));
-    code = idx_audit_add(r->db, who, "institution.add", "institution", id, NULL,
-                         idx_audit_json_cstr(&after), err);
-    idx_audit_json_free(&after);
-    j->institution_id = id;
+    int code = idx_inst_add(r->db, who, &in, &j->institution_id, err);
+    if (code == TM_ECONFLICT)
+        tm_err_set(err, TM_ECONFLICT,
+                   strcmp(err->field, "name_en") == 0 ? "institution.name_en" : "institution.name",
+                   "this institution exists");
     return code;
 }
 
@@ -297,6 +289,19 @@ void api_user_create(srv_req *r)
         return;
     }
     srv_auth_address(r, j->addr, sizeof j->addr);
+    if (r->actor.role != SRV_ROLE_ADMIN) {
+        const srv_limit_rule signup = {'r', r->policy->registrations_per_hour, 3600};
+        int64_t wait = signup.limit ? srv_limit_wait(&signup, j->addr) : 0;
+        if (!signup.limit)
+            srv_reply_errorf(r, TM_EFORBID, NULL, "sign-up is turned off on this server");
+        else if (wait > 0)
+            srv_reply_limited(r, wait, "too many sign-ups from this address; try again later");
+        if (!signup.limit || wait > 0) {
+            job_free(j);
+            return;
+        }
+        srv_limit_hit(&signup, j->addr);
+    }
     j->actor_id = r->actor.user_id;
     if (!srv_req_offload(r, user_work, user_done, j)) {
         srv_reply_errorf(r, TM_EBUSY, NULL, "too many accounts at once; try again");

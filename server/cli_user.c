@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "../index/idx_db.h"
+#include "../index/idx_enum.h"
+#include "../index/idx_inst.h"
 #include "../index/idx_user.h"
 #include "srv_pass.h"
 
@@ -60,6 +62,41 @@ static const char usage_disable[] =
     "  --db FILE          database (TECHMART_DB; default techmart.db)\n"
     "  --email E          the user's email address\n";
 
+const char cli_inst_usage[] =
+    "usage: techmart institution SUBCOMMAND [options]\n"
+    "\n"
+    "Manages institutions (universities, research institutes, companies, agencies).\n"
+    "Every change is written to the audit log.\n"
+    "\n"
+    "subcommands:\n"
+    "  add       add an institution\n"
+    "  list      list institutions (id, name, name_en, kind, groups, technologies)\n"
+    "\n"
+    "`techmart institution SUBCOMMAND --help` describes each.\n";
+
+static const char usage_inst_add[] =
+    "usage: techmart institution add [--db FILE] --name NAME [--name-en NAME]\n"
+    "                                [--kind KIND] [--group G]...\n"
+    "\n"
+    "Adds an institution; prints its id. A name or English name already taken by\n"
+    "another institution is refused.\n"
+    "\n"
+    "  --db FILE          database (TECHMART_DB; default techmart.db)\n"
+    "  --name NAME        the Korean (or only) name\n"
+    "  --name-en NAME     the English name\n"
+    "  --kind KIND        university, research-institute, company, agency or other\n"
+    "                     (default other)\n"
+    "  --group G          a group it belongs to (forum, dongbuk4, hongneung, ...);\n"
+    "                     repeat for several\n";
+
+static const char usage_inst_list[] =
+    "usage: techmart institution list [--db FILE]\n"
+    "\n"
+    "Lists institutions, one a line, tab-separated: id, name, name_en, kind, groups\n"
+    "(comma-separated), listed technologies.\n"
+    "\n"
+    "  --db FILE          database (TECHMART_DB; default techmart.db)\n";
+
 static const char usage_list[] =
     "usage: techmart user list [--db FILE]\n"
     "\n"
@@ -68,7 +105,18 @@ static const char usage_list[] =
     "\n"
     "  --db FILE          database (TECHMART_DB; default techmart.db)\n";
 
-enum { OPT_DB = 1000, OPT_EMAIL, OPT_ROLE, OPT_INST, OPT_STDIN, OPT_HELP };
+enum {
+    OPT_DB = 1000,
+    OPT_EMAIL,
+    OPT_ROLE,
+    OPT_INST,
+    OPT_STDIN,
+    OPT_NAME,
+    OPT_NAME_EN,
+    OPT_KIND,
+    OPT_GROUP,
+    OPT_HELP
+};
 
 static const struct option user_opts[] = {
     {"db", required_argument, NULL, OPT_DB},
@@ -76,19 +124,29 @@ static const struct option user_opts[] = {
     {"role", required_argument, NULL, OPT_ROLE},
     {"institution", required_argument, NULL, OPT_INST},
     {"password-stdin", no_argument, NULL, OPT_STDIN},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"name-en", required_argument, NULL, OPT_NAME_EN},
+    {"kind", required_argument, NULL, OPT_KIND},
+    {"group", required_argument, NULL, OPT_GROUP},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
 
 /* Which flags a subcommand takes besides --db and --help. */
-enum { F_EMAIL = 1, F_ROLE = 2, F_INST = 4, F_STDIN = 8 };
+enum { F_EMAIL = 1, F_ROLE = 2, F_INST = 4, F_STDIN = 8, F_INST_FIELDS = 16 };
+
+#define GROUPS_MAX 16
 
 typedef struct user_opts_val {
     const char *db, *email, *role, *institution;
     bool password_stdin;
+    const char *name, *name_en, *kind; /* F_INST_FIELDS */
+    char *groups[GROUPS_MAX];
+    size_t ngroups;
 } user_opts_val;
 
 typedef struct user_cmd {
+    const char *group; /* "user" or "institution" */
     const char *name;
     const char *usage;
     unsigned flags;
@@ -99,7 +157,8 @@ typedef struct user_cmd {
 
 static void fail(const user_cmd *c, const tm_err *err)
 {
-    fprintf(stderr, "techmart user %s: %s\n", c->name, err->msg);
+    fprintf(stderr, "techmart %s %s: %s%s%s\n", c->group, c->name, err->field,
+            err->field[0] ? ": " : "", err->msg);
 }
 
 static int parse(const user_cmd *c, int argc, char **argv, user_opts_val *o)
@@ -122,13 +181,21 @@ static int parse(const user_cmd *c, int argc, char **argv, user_opts_val *o)
             o->institution = optarg;
         else if (ch == OPT_STDIN && (c->flags & F_STDIN))
             o->password_stdin = true;
+        else if (ch == OPT_NAME && (c->flags & F_INST_FIELDS))
+            o->name = optarg;
+        else if (ch == OPT_NAME_EN && (c->flags & F_INST_FIELDS))
+            o->name_en = optarg;
+        else if (ch == OPT_KIND && (c->flags & F_INST_FIELDS))
+            o->kind = optarg;
+        else if (ch == OPT_GROUP && (c->flags & F_INST_FIELDS) && o->ngroups < GROUPS_MAX)
+            o->groups[o->ngroups++] = optarg;
         else {
             /* A known option names itself (optind may be past its value). */
             const char *name = argv[optind - 1];
             for (const struct option *op = user_opts; op->name; op++)
                 if (op->val == ch) name = op->name;
-            fprintf(stderr, "techmart user %s: unknown or misplaced option '%s%s'\n%s", c->name,
-                    name == argv[optind - 1] ? "" : "--", name, c->usage);
+            fprintf(stderr, "techmart %s %s: unknown or misplaced option '%s%s'\n%s", c->group,
+                    c->name, name == argv[optind - 1] ? "" : "--", name, c->usage);
             return EXIT_USAGE;
         }
     }
@@ -137,7 +204,8 @@ static int parse(const user_cmd *c, int argc, char **argv, user_opts_val *o)
         return 0;
     }
     if (optind < argc) {
-        fprintf(stderr, "techmart user %s: unexpected argument '%s'\n", c->name, argv[optind]);
+        fprintf(stderr, "techmart %s %s: unexpected argument '%s'\n", c->group, c->name,
+                argv[optind]);
         return EXIT_USAGE;
     }
     if ((c->flags & F_EMAIL) && !o->email) {
@@ -146,6 +214,10 @@ static int parse(const user_cmd *c, int argc, char **argv, user_opts_val *o)
     }
     if ((c->flags & F_ROLE) && !o->role) {
         fprintf(stderr, "techmart user %s: --role is required\n%s", c->name, c->usage);
+        return EXIT_USAGE;
+    }
+    if ((c->flags & F_INST_FIELDS) && !o->name) {
+        fprintf(stderr, "techmart %s %s: --name is required\n%s", c->group, c->name, c->usage);
         return EXIT_USAGE;
     }
     return CLI_RUN;
@@ -174,7 +246,7 @@ static int password_get(const user_cmd *c, bool from_stdin, char *pw, size_t *le
             too_long = true;
     }
     if (ferror(stdin) || (!any && ch == EOF)) {
-        fprintf(stderr, "techmart user %s: no password on stdin\n", c->name);
+        fprintf(stderr, "techmart %s %s: no password on stdin\n", c->group, c->name);
         return 1;
     }
     if (*len && pw[*len - 1] == '\r') (*len)--;
@@ -328,31 +400,144 @@ static int run_list(const user_cmd *c, const user_opts_val *o)
     return 0;
 }
 
+static int run_inst_add(const user_cmd *c, const user_opts_val *o)
+{
+    idx_db *db = NULL;
+    tm_err err = {0};
+    int64_t id = 0;
+    idx_inst in = {.name = (char *)o->name, .name_en = (char *)o->name_en, .kind = IDX_KIND_OTHER};
+    in.groups = (idx_strv){.v = (char **)o->groups, .n = o->ngroups};
+    if (o->kind && (in.kind = idx_kind_parse(o->kind)) < 0) {
+        fprintf(stderr, "techmart institution add: --kind must be university, research-institute, "
+                        "company, agency or other\n");
+        return EXIT_USAGE;
+    }
+    if (open_db(c, o->db, &db)) return 1;
+    int code = idx_inst_add(db, NULL, &in, &id, &err);
+    idx_db_close(db);
+    if (code != TM_OK) {
+        fail(c, &err);
+        return 1;
+    }
+    printf("added institution %lld %s\n", (long long)id, o->name);
+    return 0;
+}
+
+static int run_inst_list(const user_cmd *c, const user_opts_val *o)
+{
+    idx_db *db = NULL;
+    idx_inst *v = NULL;
+    size_t n = 0;
+    tm_err err = {0};
+    if (open_db(c, o->db, &db)) return 1;
+    int code = idx_inst_list(db, &v, &n, &err);
+    idx_db_close(db);
+    if (code != TM_OK) {
+        fail(c, &err);
+        return 1;
+    }
+    printf("id\tname\tname_en\tkind\tgroups\ttechnologies\n");
+    for (size_t i = 0; i < n; i++) {
+        printf("%lld\t%s\t%s\t%s\t", (long long)v[i].id, v[i].name,
+               v[i].name_en ? v[i].name_en : "-", idx_kind_name(v[i].kind));
+        for (size_t g = 0; g < v[i].groups.n; g++)
+            printf("%s%s", g ? "," : "", v[i].groups.v[g]);
+        printf("%s\t%lld\n", v[i].groups.n ? "" : "-", (long long)v[i].technologies);
+        idx_inst_clear(&v[i]);
+    }
+    free(v);
+    return 0;
+}
+
 static const user_cmd user_cmds[] = {
-    {"add", usage_add, F_EMAIL | F_ROLE | F_INST | F_STDIN, run_add},
-    {"passwd", usage_passwd, F_EMAIL | F_STDIN, run_passwd},
-    {"disable", usage_disable, F_EMAIL, run_disable},
-    {"list", usage_list, 0, run_list},
+    {"user", "add", usage_add, F_EMAIL | F_ROLE | F_INST | F_STDIN, run_add},
+    {"user", "passwd", usage_passwd, F_EMAIL | F_STDIN, run_passwd},
+    {"user", "disable", usage_disable, F_EMAIL, run_disable},
+    {"user", "list", usage_list, 0, run_list},
+    {"institution", "add", usage_inst_add, F_INST_FIELDS, run_inst_add},
+    {"institution", "list", usage_inst_list, 0, run_inst_list},
 };
 
-int cli_user_main(int argc, char **argv)
+/* Runs `techmart GROUP SUBCOMMAND ...` (argv[0] == group). */
+static int group_main(const char *group, const char *usage, int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "techmart user: no subcommand given\n%s", cli_user_usage);
+        fprintf(stderr, "techmart %s: no subcommand given\n%s", group, usage);
         return EXIT_USAGE;
     }
     const char *sub = argv[1];
     if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
-        fputs(cli_user_usage, stdout);
+        fputs(usage, stdout);
         return 0;
     }
     for (size_t i = 0; i < sizeof user_cmds / sizeof user_cmds[0]; i++) {
         const user_cmd *c = &user_cmds[i];
-        if (strcmp(sub, c->name)) continue;
+        if (strcmp(group, c->group) || strcmp(sub, c->name)) continue;
         user_opts_val o = {0};
         int rc = parse(c, argc - 1, argv + 1, &o);
         return rc == CLI_RUN ? c->run(c, &o) : rc;
     }
-    fprintf(stderr, "techmart user: unknown subcommand '%s'\n\n%s", sub, cli_user_usage);
+    fprintf(stderr, "techmart %s: unknown subcommand '%s'\n\n%s", group, sub, usage);
     return EXIT_USAGE;
+}
+
+int cli_user_main(int argc, char **argv)
+{
+    return group_main("user", cli_user_usage, argc, argv);
+}
+
+int cli_inst_main(int argc, char **argv)
+{
+    return group_main("institution", cli_inst_usage, argc, argv);
+}
+
+/* The demo's accounts: one per role. The company gets an institution of
+ * its own; the TTO belongs to the first forum university of the demo. */
+int cli_user_demo_accounts(idx_db *db, FILE *out, tm_err *err)
+{
+    static const struct {
+        const char *email, *role;
+    } accounts[] = {
+        {"admin@demo.techmart.example", "admin"},
+        {"staff@demo.techmart.example", "staff"},
+        {"tto@demo.techmart.example", "tto"},
+        {"company@demo.techmart.example", "company"},
+    };
+    static const char tto_inst[] = "서울대학교", company_inst[] = "데모 주식회사";
+    int code = TM_OK;
+    for (size_t i = 0; code == TM_OK && i < sizeof accounts / sizeof accounts[0]; i++) {
+        idx_user u = {0};
+        int64_t inst = 0, id = 0;
+        char pw[SRV_PASS_GEN_LEN + 1], hash[SRV_PASS_HASH_CAP];
+        code = idx_user_find(db, accounts[i].email, &u, NULL, err);
+        idx_user_clear(&u);
+        if (code == TM_OK) {
+            fprintf(out, "%-8s %-32s exists; password unchanged\n", accounts[i].role,
+                    accounts[i].email);
+            continue;
+        }
+        if (code != TM_ENOTFOUND) break;
+        code = TM_OK;
+        if (!strcmp(accounts[i].role, "tto")) {
+            code = idx_inst_find(db, tto_inst, &inst, err);
+            if (code == TM_OK && !inst)
+                code = tm_err_set(err, TM_ENOTFOUND, "institution", "no institution %s", tto_inst);
+        } else if (!strcmp(accounts[i].role, "company")) {
+            code = idx_inst_find(db, company_inst, &inst, err);
+            idx_inst in = {.name = (char *)company_inst,
+                           .name_en = "Demo Corporation",
+                           .kind = IDX_KIND_COMPANY};
+            if (code == TM_OK && !inst) code = idx_inst_add(db, NULL, &in, &inst, err);
+        }
+        srv_pass_generate(pw);
+        if (code == TM_OK) code = srv_pass_hash(pw, SRV_PASS_GEN_LEN, hash, err);
+        if (code == TM_OK)
+            code =
+                idx_user_add(db, NULL, accounts[i].email, accounts[i].role, inst, hash, &id, err);
+        if (code == TM_OK)
+            fprintf(out, "%-8s %-32s password: %s\n", accounts[i].role, accounts[i].email, pw);
+        sodium_memzero(pw, sizeof pw);
+        sodium_memzero(hash, sizeof hash);
+    }
+    return code;
 }

@@ -34,6 +34,7 @@ static const char usage_main[] =
     "  demo      load the bundled demo catalogue (3,027 technologies, 281 institutions)\n"
     "  reindex   rebuild the full-text index\n"
     "  user      manage accounts: add, passwd, disable, list\n"
+    "  institution  manage institutions: add, list\n"
     "\n"
     "`techmart COMMAND --help` describes each. Every command creates and migrates\n"
     "the database on first open.\n";
@@ -41,7 +42,8 @@ static const char usage_main[] =
 static const char usage_serve[] =
     "usage: techmart serve [--db FILE] [--port N] [--bind ADDR] [--threads N]\n"
     "                      [--web DIR] [--max-conns N] [--deadline-ms N] [--idle-timeout S]\n"
-    "                      [--secure-cookies]\n"
+    "                      [--secure-cookies] [--session-idle S] [--session-max S]\n"
+    "                      [--hash-threads N] [--registrations-per-hour N]\n"
     "\n"
     "Serves the API (/api/v1/...), /healthz and the web page on http://ADDR:PORT.\n"
     "\n"
@@ -56,6 +58,15 @@ static const char usage_serve[] =
     "  --idle-timeout S   keep-alive idle timeout in seconds (TECHMART_IDLE_TIMEOUT; default 30)\n"
     "  --secure-cookies   session cookies carry Secure: set it behind HTTPS\n"
     "                     (TECHMART_SECURE_COOKIES=1; default off)\n"
+    "  --session-idle S   a login session unused this many seconds ends\n"
+    "                     (TECHMART_SESSION_IDLE; default 7200, 2 hours)\n"
+    "  --session-max S    a login session ends this many seconds after login\n"
+    "                     (TECHMART_SESSION_MAX; default 604800, 7 days)\n"
+    "  --hash-threads N   password-hashing threads, at low CPU priority; each hash\n"
+    "                     takes 64 MiB (TECHMART_HASH_THREADS; default 1 up to 2\n"
+    "                     cores, then one per 2 more cores, at most 4)\n"
+    "  --registrations-per-hour N  company sign-ups per client address per hour\n"
+    "                     (TECHMART_REGISTRATIONS_PER_HOUR; default 10; 0 turns sign-up off)\n"
     "\n"
     "SIGINT or SIGTERM stops it cleanly. Access lines go to stdout, errors to stderr.\n";
 
@@ -73,13 +84,16 @@ static const char usage_import[] =
     "  --dry-run    check and count, store nothing\n";
 
 static const char usage_demo[] =
-    "usage: techmart demo [--db FILE]\n"
+    "usage: techmart demo [--db FILE] [--accounts]\n"
     "\n"
     "Loads the bundled demo catalogue: 281 institutions and 3,027 real Korean\n"
     "university and research-institute patents (TRL and licence terms are\n"
     "illustrative: no public source has them). Running it again changes nothing.\n"
     "\n"
-    "  --db FILE    database (TECHMART_DB; default techmart.db)\n";
+    "  --db FILE    database (TECHMART_DB; default techmart.db)\n"
+    "  --accounts   also create one account per role (admin, staff, a TTO of\n"
+    "               서울대학교, a company) under @demo.techmart.example, printing\n"
+    "               their generated passwords once; existing ones are left alone\n";
 
 static const char usage_reindex[] = "usage: techmart reindex [--db FILE]\n"
                                     "\n"
@@ -118,6 +132,11 @@ enum {
     OPT_IDLE,
     OPT_DRY,
     OPT_SECURE,
+    OPT_ACCOUNTS,
+    OPT_SESSION_IDLE,
+    OPT_SESSION_MAX,
+    OPT_REGISTRATIONS,
+    OPT_HASH_THREADS,
     OPT_HELP
 };
 
@@ -132,6 +151,11 @@ static const struct option long_opts[] = {
     {"idle-timeout", required_argument, NULL, OPT_IDLE},
     {"dry-run", no_argument, NULL, OPT_DRY},
     {"secure-cookies", no_argument, NULL, OPT_SECURE},
+    {"accounts", no_argument, NULL, OPT_ACCOUNTS},
+    {"session-idle", required_argument, NULL, OPT_SESSION_IDLE},
+    {"session-max", required_argument, NULL, OPT_SESSION_MAX},
+    {"registrations-per-hour", required_argument, NULL, OPT_REGISTRATIONS},
+    {"hash-threads", required_argument, NULL, OPT_HASH_THREADS},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -140,15 +164,17 @@ static const struct option long_opts[] = {
 typedef struct cli_cmd {
     const char *name;
     const char *usage;
-    bool serve;   /* the server's flags */
-    bool dry_run; /* --dry-run */
-    bool paths;   /* one or more file arguments */
+    bool serve;    /* the server's flags */
+    bool dry_run;  /* --dry-run */
+    bool accounts; /* --accounts */
+    bool paths;    /* one or more file arguments */
 } cli_cmd;
 
 typedef struct cli_opts {
     const char *db;
     srv_conf srv;
     int dry_run;
+    int accounts;
 } cli_opts;
 
 /* The server's integer flags, with their ranges and environment twins. */
@@ -166,6 +192,14 @@ static const cli_int cli_ints[] = {
     {OPT_DEADLINE, "--deadline-ms", "TECHMART_DEADLINE_MS", 100, 3600000,
      offsetof(srv_conf, deadline_ms)},
     {OPT_IDLE, "--idle-timeout", "TECHMART_IDLE_TIMEOUT", 1, 86400, offsetof(srv_conf, idle_s)},
+    {OPT_SESSION_IDLE, "--session-idle", "TECHMART_SESSION_IDLE", 1, 365 * 86400,
+     offsetof(srv_conf, policy.session_idle_s)},
+    {OPT_SESSION_MAX, "--session-max", "TECHMART_SESSION_MAX", 1, 365 * 86400,
+     offsetof(srv_conf, policy.session_max_s)},
+    {OPT_REGISTRATIONS, "--registrations-per-hour", "TECHMART_REGISTRATIONS_PER_HOUR", 0, 1000000,
+     offsetof(srv_conf, policy.registrations_per_hour)},
+    {OPT_HASH_THREADS, "--hash-threads", "TECHMART_HASH_THREADS", 1, 64,
+     offsetof(srv_conf, pool_threads)},
 };
 
 #define CLI_RUN (-1)
@@ -195,12 +229,14 @@ static int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
             help = 1;
         else if (c == OPT_DRY && cmd->dry_run)
             o->dry_run = 1;
+        else if (c == OPT_ACCOUNTS && cmd->accounts)
+            o->accounts = 1;
         else if (c == OPT_BIND && cmd->serve)
             o->srv.bind = optarg;
         else if (c == OPT_WEB && cmd->serve)
             o->srv.web_root = optarg;
         else if (c == OPT_SECURE && cmd->serve)
-            o->srv.secure_cookies = true;
+            o->srv.policy.secure_cookies = true;
         else if (ci && cmd->serve) {
             if (parse_int(cmd->name, ci->flag, optarg, ci->min, ci->max,
                           cli_int_field(&o->srv, ci)))
@@ -245,7 +281,7 @@ static int serve_env(srv_conf *c)
         fprintf(stderr, "techmart serve: TECHMART_SECURE_COOKIES: \"%s\" is not 0 or 1\n", sec);
         return -1;
     }
-    c->secure_cookies = sec[0] == '1';
+    c->policy.secure_cookies = sec[0] == '1';
     return 0;
 }
 
@@ -331,7 +367,7 @@ static int cmd_import(int argc, char **argv)
 static int cmd_demo(int argc, char **argv)
 {
     cli_opts o = {0};
-    static const cli_cmd cmd = {"demo", usage_demo, .serve = false};
+    static const cli_cmd cmd = {"demo", usage_demo, .accounts = true};
     int rc = cli_parse(&cmd, argc, argv, &o);
     if (rc != CLI_RUN) return rc;
     idx_db *db;
@@ -346,6 +382,10 @@ static int cmd_demo(int argc, char **argv)
         imp_report_print(&irep, "institutions", stdout);
         imp_report_print(&trep, "technologies", stdout);
         status = irep.rejected || trep.rejected;
+        if (o.accounts && cli_user_demo_accounts(db, stdout, &err) != TM_OK) {
+            fprintf(stderr, "techmart demo: accounts: %s\n", err.msg);
+            status = 1;
+        }
     }
     imp_report_free(&irep);
     imp_report_free(&trep);
@@ -407,7 +447,7 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } cmds[] = {
         {"serve", cmd_serve},     {"import", cmd_import},  {"demo", cmd_demo},
-        {"reindex", cmd_reindex}, {"user", cli_user_main},
+        {"reindex", cmd_reindex}, {"user", cli_user_main}, {"institution", cli_inst_main},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);

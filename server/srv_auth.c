@@ -65,12 +65,18 @@ bool srv_auth_allow(const srv_actor *who, srv_action act, const srv_object *obj)
         return true; /* public */
     case SRV_ACT_LOGOUT:
     case SRV_ACT_ME:
+    case SRV_ACT_PASSWORD:
     case SRV_ACT_TOKEN_CREATE:
     case SRV_ACT_TOKEN_LIST:
         return signed_in; /* about oneself */
     case SRV_ACT_USER_CREATE:
         /* Anonymous callers register a company; of the signed-in, admins only. */
         return !signed_in || who->role == SRV_ROLE_ADMIN;
+    case SRV_ACT_INST_CREATE:
+        return signed_in && who->role == SRV_ROLE_ADMIN;
+    case SRV_ACT_AUDIT_READ:
+        /* The log names every user and address: staff and admins only. */
+        return signed_in && (who->role == SRV_ROLE_STAFF || who->role == SRV_ROLE_ADMIN);
     case SRV_ACT_TOKEN_REVOKE:
         /* Only the owner, whatever the role: a token is a user's own. */
         if (!signed_in) return false;
@@ -168,12 +174,17 @@ static int by_session(srv_req *r, srv_actor *who, tm_err *err)
     if (code == TM_ENOTFOUND) return TM_OK;
     if (code != TM_OK) return code;
     int64_t now = (int64_t)time(NULL);
-    if (now >= s.expires_at || now - s.last_seen >= SRV_AUTH_SESSION_IDLE_S || s.user_disabled)
+    if (now >= s.expires_at || now - s.last_seen >= r->policy->session_idle_s || s.user_disabled)
         return TM_OK;
     if (now - s.last_seen >= TOUCH_S) {
+        /* Best effort, never waiting for a lock: a stamp missed now is
+         * written by a later request (the idle limit is hours, TOUCH_S a
+         * minute). */
         tm_err terr = {0};
-        if (idx_session_touch(r->db, s.id, now, &terr) != TM_OK)
+        idx_db_busy_wait(r->db, 0);
+        if (idx_session_touch(r->db, s.id, now, &terr) != TM_OK && terr.code != TM_EBUSY)
             tm_log_error("session touch: %s", terr.msg);
+        idx_db_busy_wait(r->db, IDX_DB_BUSY_MS);
     }
     actor_user(who, s.user_id, s.email, s.role, s.institution_id);
     who->via = SRV_VIA_COOKIE;
@@ -198,8 +209,10 @@ static int by_bearer(srv_req *r, const char *auth, srv_actor *who, tm_err *err)
     int64_t now = (int64_t)time(NULL);
     if (now - t.last_used >= TOUCH_S) {
         tm_err terr = {0};
-        if (idx_token_touch(r->db, t.id, now, &terr) != TM_OK)
+        idx_db_busy_wait(r->db, 0); /* best effort, as for sessions */
+        if (idx_token_touch(r->db, t.id, now, &terr) != TM_OK && terr.code != TM_EBUSY)
             tm_log_error("token touch: %s", terr.msg);
+        idx_db_busy_wait(r->db, IDX_DB_BUSY_MS);
     }
     actor_user(who, t.user_id, t.email, t.role, t.institution_id);
     who->via = SRV_VIA_BEARER;

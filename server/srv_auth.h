@@ -27,10 +27,8 @@
 #include "../common/tm_err.h"
 
 #define SRV_AUTH_COOKIE "techmart_session"
-#define SRV_AUTH_SESSION_IDLE_S (2 * 3600)     /* session idle limit */
-#define SRV_AUTH_SESSION_ABS_S (7 * 24 * 3600) /* session absolute limit */
-#define SRV_AUTH_HASH 32                       /* bytes of a secret's hash */
-#define SRV_AUTH_TOKEN_B64 44                  /* base64url of 32 bytes, no padding, + NUL */
+#define SRV_AUTH_HASH 32      /* bytes of a secret's hash */
+#define SRV_AUTH_TOKEN_B64 44 /* base64url of 32 bytes, no padding, + NUL */
 
 struct srv_req;
 
@@ -75,6 +73,9 @@ typedef enum srv_action {
     SRV_ACT_TECH_WITHDRAW, /* DELETE */
     SRV_ACT_TECH_IMPORT,   /* POST /api/v1/imports; obj: the institution forced, if any */
     SRV_ACT_USER_CREATE,   /* POST /api/v1/users: anonymous registers a company, admin any */
+    SRV_ACT_AUDIT_READ,    /* GET /api/v1/audit: staff and admins */
+    SRV_ACT_PASSWORD,      /* POST /api/v1/me/password: one's own */
+    SRV_ACT_INST_CREATE,   /* POST /api/v1/institutions: admins */
     SRV_ACT__COUNT
 } srv_action;
 

@@ -43,7 +43,7 @@ typedef struct srv_shared {
     int max_conns;
     int deadline_ms;
     size_t max_header; /* bytes of header fields */
-    bool secure_cookies;
+    srv_policy policy;
     struct srv_pool *pool; /* password hashing off the loops */
 } srv_shared;
 

@@ -56,8 +56,11 @@ void srv_conf_init(srv_conf *c)
         .max_header = 8192,
         .deadline_ms = 10000,
         .idle_s = 30,
-        .secure_cookies = false,
-        .pool_threads = SRV_POOL_THREADS,
+        .policy = {.secure_cookies = false,
+                   .session_idle_s = 2 * 3600,
+                   .session_max_s = 7 * 24 * 3600,
+                   .registrations_per_hour = 10},
+        .pool_threads = srv_pool_default_threads(cores),
     };
 }
 
@@ -369,7 +372,7 @@ static void http_dispatch(struct evhttp_request *req, void *arg)
                    .db = lp->db,
                    .engine = lp->engine,
                    .web_root = lp->web_root,
-                   .secure_cookies = lp->shared->secure_cookies,
+                   .policy = &lp->shared->policy,
                    .loop = lp};
     TAILQ_INIT(&r->query);
     srv_conn *c = srv_conn_find(lp, evhttp_request_get_connection(req));
@@ -592,7 +595,7 @@ int srv_run(const srv_conf *conf, tm_err *err)
     srv_shared shared = {.max_conns = conf->max_conns,
                          .deadline_ms = conf->deadline_ms,
                          .max_header = conf->max_header,
-                         .secure_cookies = conf->secure_cookies};
+                         .policy = conf->policy};
     atomic_init(&shared.nconns, 0);
     srv_loop *loops = tm_xcalloc((size_t)n, sizeof *loops);
     int *fds = tm_xcalloc((size_t)n, sizeof *fds);

@@ -35,6 +35,14 @@
 #include "../index/idx_search.h"
 #include "srv_auth.h"
 
+/* What accounts may do: sessions and registration. */
+typedef struct srv_policy {
+    bool secure_cookies;        /* session cookies carry Secure (behind HTTPS) */
+    int session_idle_s;         /* a session unused this long ends (2 h) */
+    int session_max_s;          /* a session ends this long after login (7 days) */
+    int registrations_per_hour; /* company sign-ups per client address (10) */
+} srv_policy;
+
 typedef struct srv_conf {
     const char *db_path;
     const char *bind;     /* "127.0.0.1" */
@@ -45,8 +53,8 @@ typedef struct srv_conf {
     size_t max_header;    /* bytes of request line + headers */
     int deadline_ms;      /* whole request, from first byte to last */
     int idle_s;           /* keep-alive idle timeout */
-    bool secure_cookies;  /* session cookies carry Secure (behind HTTPS) */
-    int pool_threads;     /* worker threads for password hashing */
+    srv_policy policy;
+    int pool_threads; /* worker threads for password hashing */
 } srv_conf;
 
 /* Defaults (and their TECHMART_* environment twins applied by the CLI). */
@@ -69,8 +77,8 @@ typedef struct srv_req {
     const char *param;      /* the {id} part of a route pattern, or NULL */
     int status;             /* set by srv_reply_*: for the access log */
     size_t bytes;
-    bool secure_cookies; /* srv_conf.secure_cookies */
-    srv_actor actor;     /* who is asking: set by srv_auth_route() before the handler */
+    const srv_policy *policy; /* srv_conf.policy */
+    srv_actor actor;          /* who is asking: set by srv_auth_route() before the handler */
     /* Private to srv_http.c. */
     struct srv_loop *loop;
     char *path_buf;

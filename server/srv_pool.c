@@ -4,6 +4,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../common/tm_alloc.h"
@@ -43,9 +45,19 @@ static void notify(int fd, void *arg)
     }
 }
 
+int srv_pool_default_threads(long cores)
+{
+    long n = cores > 2 ? 1 + (cores - 2) / 2 : 1;
+    return n > 4 ? 4 : (int)n;
+}
+
 static void *worker(void *arg)
 {
     srv_pool *p = arg;
+    /* On Linux a thread id given to setpriority() names that thread alone.
+     * Raising one's niceness cannot fail for want of privilege. */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), SRV_POOL_NICE) != 0)
+        tm_log_error("worker priority: %s", strerror(errno));
     for (;;) {
         pthread_mutex_lock(&p->mu);
         while (p->n == 0 && !p->stopping)

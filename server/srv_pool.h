@@ -8,6 +8,10 @@
  * submitting event loop reads it from the pipe's other end and finishes the
  * job on its own thread. The pool never touches arg after that write.
  *
+ * Workers run at a lower CPU priority (nice SRV_POOL_NICE): on a machine
+ * with few cores, hashing then takes the CPU the event loops leave, and
+ * searches keep their latency while logins run (make bench, phase e2).
+ *
  * srv_pool_stop() lets the workers finish every queued job (each one still
  * notifies), then joins them: call it once no loop will submit again and
  * while the notify pipes are still open. */
@@ -19,8 +23,12 @@
 
 #include "../common/tm_err.h"
 
-#define SRV_POOL_THREADS 2 /* default worker threads */
-#define SRV_POOL_QUEUE 16  /* default pending jobs at most */
+#define SRV_POOL_QUEUE 16 /* default pending jobs at most */
+#define SRV_POOL_NICE 10  /* workers' niceness */
+
+/* Default worker threads for cores: one per two cores beyond the first two
+ * (the event loops' share), at least 1, at most 4 (each hash takes 64 MiB). */
+int srv_pool_default_threads(long cores);
 
 typedef struct srv_pool srv_pool;
 

@@ -198,6 +198,14 @@ void srv_reply_error(srv_req *r, const tm_err *err)
     srv_reply_problem(r, status, tm_code_name(code), err->field, err->msg);
 }
 
+void srv_reply_limited(srv_req *r, int64_t wait_s, const char *msg)
+{
+    char s[24];
+    (void)snprintf(s, sizeof s, "%lld", (long long)(wait_s > 0 ? wait_s : 1));
+    header_set(evhttp_request_get_output_headers(r->ev), "Retry-After", s);
+    srv_reply_problem(r, 429, "rate_limited", NULL, msg);
+}
+
 void srv_reply_errorf(srv_req *r, tm_code code, const char *field, const char *fmt, ...)
 {
     tm_err e;

@@ -21,6 +21,9 @@ void srv_reply_send(srv_req *r, int status, const char *type);
 void srv_reply_problem(srv_req *r, int status, const char *code, const char *field,
                        const char *msg);
 
+/* 429 rate_limited with Retry-After: wait_s and msg. */
+void srv_reply_limited(srv_req *r, int64_t wait_s, const char *msg);
+
 /* "GET", "POST", ... for an enum evhttp_cmd_type; "-" when unknown. */
 const char *srv_method_name(int cmd);
 

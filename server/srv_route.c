@@ -27,6 +27,9 @@ const srv_route srv_routes[] = {
     {EVHTTP_REQ_GET, "/api/v1/tokens", api_token_list, 0, SRV_ACT_TOKEN_LIST},
     {EVHTTP_REQ_DELETE, "/api/v1/tokens/{id}", api_token_delete, 0, SRV_ACT_TOKEN_REVOKE},
     {EVHTTP_REQ_POST, "/api/v1/users", api_user_create, 8192, SRV_ACT_USER_CREATE},
+    {EVHTTP_REQ_GET, "/api/v1/audit", api_audit_list, 0, SRV_ACT_AUDIT_READ},
+    {EVHTTP_REQ_POST, "/api/v1/me/password", api_password_change, 4096, SRV_ACT_PASSWORD},
+    {EVHTTP_REQ_POST, "/api/v1/institutions", api_inst_create, 8192, SRV_ACT_INST_CREATE},
 };
 const size_t srv_nroutes = sizeof srv_routes / sizeof srv_routes[0];
 

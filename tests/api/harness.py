@@ -59,9 +59,10 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirect)
 
 
-def get(path, headers=None, method="GET", data=None, timeout=30):
-    """(status, headers dict with lower-case names, body bytes)."""
-    req = urllib.request.Request(URL + path, headers=headers or {}, method=method, data=data)
+def get(path, headers=None, method="GET", data=None, timeout=30, base=None):
+    """(status, headers dict with lower-case names, body bytes); base is
+    another server's URL (spawn_server), else the runner's."""
+    req = urllib.request.Request((base or URL) + path, headers=headers or {}, method=method, data=data)
     try:
         with _opener.open(req, timeout=timeout) as r:
             return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
@@ -96,6 +97,59 @@ def login(email, password):
     return get_json("/api/v1/session", method="POST",
                     data=json.dumps({"email": email, "password": password}).encode(),
                     headers={"Content-Type": "application/json"})
+
+
+class spawn_server:
+    """A second server on the runner's database with extra flags or
+    environment, for settings the shared server must not have:
+        with spawn_server("--session-idle", "2") as base: get(..., base=base)
+    It is stopped with SIGTERM on exit and must exit 0."""
+
+    def __init__(self, *args, env=None):
+        self.args, self.env = list(args), env or {}
+
+    def __enter__(self):
+        import re  # noqa: PLC0415
+        import subprocess  # noqa: PLC0415
+        import tempfile  # noqa: PLC0415
+        import time  # noqa: PLC0415
+        self.log = tempfile.TemporaryFile(mode="w+")
+        cmd = [os.environ["TECHMART_BIN"], "serve", "--db", os.environ["TECHMART_DB"], "--port",
+               "0", "--threads", "1", "--web", os.path.join(ROOT, "web")] + self.args
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.log,
+                                     env={**os.environ, **self.env})
+        deadline = time.time() + 60
+        while time.time() < deadline and self.proc.poll() is None:
+            time.sleep(0.1)
+            self.log.seek(0)
+            m = re.search(r"listening on (http://\S+)", self.log.read())
+            if m:
+                return m.group(1).rstrip("/")
+        self.stop()
+        raise AssertionError(f"the spawned server did not start: {self.output()[-500:]}")
+
+    def output(self):
+        self.log.seek(0)
+        return self.log.read()
+
+    def stop(self):
+        import signal  # noqa: PLC0415
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=30)
+        except Exception:  # noqa: BLE001
+            self.proc.kill()
+            return "killed"
+
+    def __exit__(self, *exc):
+        code = self.stop()
+        out = self.output()
+        self.log.close()
+        if exc[0] is None:
+            check(code == 0 and "Sanitizer" not in out and "runtime error" not in out,
+                  f"the spawned server stopped badly ({code}): {out[-800:]}")
+        return False
 
 
 _inst = []

@@ -171,6 +171,20 @@ def a_new_user(role, how):
 _new_users = []
 
 
+def a_new_institution(role, how):
+    n = f"{role}-{how}-{len(_new_users)}"
+    _new_users.append(n)
+    body = {"name": f"ｚ matrix institution {n}", "kind": "agency"}
+    return "/api/v1/institutions", creds(role, how), json.dumps(body).encode()
+
+
+def a_password_change(role, how):
+    # A wrong current password: the answer past authorization is 403 naming
+    # current_password, and no account's password changes.
+    body = {"current_password": "not the password", "new_password": "matrix new password long"}
+    return "/api/v1/me/password", creds(role, how), json.dumps(body).encode()
+
+
 # (method, route pattern as in srv_route.c, request builder, statuses by role)
 MATRIX = [
     ("GET", "/healthz", plain("/healthz"), expect(200)),
@@ -191,6 +205,10 @@ MATRIX = [
      expect(401, 204, company=403, tto_other=403)),
     ("POST", "/api/v1/imports", an_import, expect(401, 200, company=403)),
     ("POST", "/api/v1/users", a_new_user, expect(201, 403, admin=201)),
+    ("POST", "/api/v1/institutions", a_new_institution, expect(401, 403, admin=201)),
+    ("POST", "/api/v1/me/password", a_password_change, expect(401, 403)),
+    ("GET", "/api/v1/audit", plain("/api/v1/audit?object=technology&limit=5"),
+     expect(401, 403, staff=200, admin=200)),
 ]
 
 ERROR_CODE = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}

@@ -208,4 +208,55 @@ def passwd_replaces_the_hash_and_disable_marks_the_user_once():
     assert actions == ["user.add", "user.passwd", "user.passwd", "user.disable"], actions
 
 
+# ---- techmart institution, and the demo's accounts
+
+@test
+def institution_add_then_list_shows_it_and_refuses_a_taken_name():
+    db = new_db()
+    code, out, err = run("institution", "add", "--db", db, "--name", "시험대학교", "--name-en",
+                         "Test University", "--kind", "university", "--group", "forum",
+                         "--group", "dongbuk4")
+    assert code == 0 and "added institution" in out and "시험대학교" in out, (out, err)
+    code, out, _ = run("institution", "list", "--db", db)
+    rows = [l.split("\t") for l in out.splitlines()[1:]]
+    assert any(r[1:4] == ["시험대학교", "Test University", "university"]
+               and sorted(r[4].split(",")) == ["dongbuk4", "forum"] for r in rows), rows
+    code, out, err = run("institution", "add", "--db", db, "--name", "test university")
+    assert code == 1 and "name" in err and "exists" in err, (code, err)
+    with sqlite3.connect(db) as c:
+        n = c.execute("SELECT count(*) FROM audit_log WHERE action = 'institution.add'").fetchone()
+    assert n[0] == 1, n
+
+
+@test
+def institution_add_needs_a_name_and_a_known_kind():
+    db = new_db()
+    code, _, err = run("institution", "add", "--db", db)
+    assert code == 2 and "--name" in err, err
+    code, _, err = run("institution", "add", "--db", db, "--name", "x", "--kind", "castle")
+    assert code == 2 and "--kind" in err, err
+    code, _, err = run("institution", "remove", "--db", db)
+    assert code == 2 and "unknown subcommand" in err, err
+    code, out, _ = run("institution", "add", "--help")
+    assert code == 0 and "usage: techmart institution add" in out
+
+
+@test
+def demo_accounts_are_one_per_role_with_passwords_printed_once_and_kept_on_rerun():
+    db = new_db()
+    code, out, err = run("demo", "--db", db, "--accounts")
+    assert code == 0, err
+    lines = [l.split() for l in out.splitlines() if "@demo.techmart.example" in l]
+    roles = {l[0]: (l[1], l[-1]) for l in lines}
+    assert sorted(roles) == ["admin", "company", "staff", "tto"], lines
+    pws = [pw for _, pw in roles.values()]
+    assert len(set(pws)) == 4 and all(len(p) == 20 and set(p) <= ALPHABET for p in pws), pws
+    code, out2, _ = run("demo", "--db", db, "--accounts")
+    assert code == 0 and not any(p in out2 for p in pws), out2
+    assert out2.count("exists; password unchanged") == 4, out2
+    code, listed, _ = run("user", "list", "--db", db)
+    assert "tto@demo.techmart.example\ttto\t서울대학교" in listed, listed
+    assert "company@demo.techmart.example\tcompany\t데모 주식회사" in listed, listed
+
+
 run_all()

@@ -852,6 +852,76 @@ def users_answer_as_documented():
     check(isinstance(j.get("password"), str), f"{j}")
 
 
+INST_NEW = "/api/v1/institutions"
+PASSWORD = "/api/v1/me/password"
+
+
+@test
+def institution_creation_answers_as_documented():
+    admin, admin_cookie = _bearer("openapi-inst-admin@example.org", "admin")
+    staff, _ = _bearer("openapi-inst-staff@example.org", "staff")
+    body = json.dumps({"name": "ｚ openapi institute", "name_en": "Openapi Institute",
+                       "kind": "research-institute", "groups": ["forum"]}).encode()
+    request(INST_NEW, INST_NEW, "POST", 401, JSON_HDR, body)
+    request(INST_NEW, INST_NEW, "POST", 403, staff, body)
+    request(INST_NEW, INST_NEW, "POST", 403, {**admin_cookie, **JSON_HDR}, body)
+    _, _, j = request(INST_NEW, INST_NEW, "POST", 201, admin, body)
+    check(j["kind"] == "research-institute", f"{j}")
+    _, _, e = request(INST_NEW, INST_NEW, "POST", 409, admin, body)
+    check(e["error"].get("field") == "name", f"{e}")
+    _, _, e = request(INST_NEW, INST_NEW, "POST", 400, admin,
+                      json.dumps({"name": "ｚ openapi 2", "id": 1}).encode())
+    check(e["error"].get("field") == "id", f"{e}")
+    request(INST_NEW, INST_NEW, "POST", 413, admin, b" " * 9000)
+
+
+@test
+def password_change_answers_as_documented():
+    pw = "openapi password change 1"
+    _, _, insts = request(INSTS, INSTS, want=200)  # noqa: F841 (pw: any well-formed body)
+    user, cookie = _bearer("openapi-passwd@example.org", "company", insts["items"][0]["id"])
+    request(PASSWORD, PASSWORD, "POST", 401, JSON_HDR,
+            json.dumps({"current_password": pw, "new_password": pw + "x"}).encode())
+    _, _, e = request(PASSWORD, PASSWORD, "POST", 403, user,
+                      json.dumps({"current_password": "wrong wrong wrong",
+                                  "new_password": "openapi password change 2"}).encode())
+    check(e["error"].get("field") == "current_password", f"{e}")
+    request(PASSWORD, PASSWORD, "POST", 403, {**cookie, **JSON_HDR},  # no X-CSRF-Token
+            json.dumps({"current_password": "x", "new_password": "y"}).encode())
+    _, _, e = request(PASSWORD, PASSWORD, "POST", 400, user,
+                      json.dumps({"current_password": "x", "new_password": "short"}).encode())
+    check(e["error"].get("field") == "new_password", f"{e}")
+    request(PASSWORD, PASSWORD, "POST", 413, user, b" " * 5000)
+    request(PASSWORD, PASSWORD, "POST", 204, user,
+            json.dumps({"current_password": "openapi listings password 1",  # _bearer's
+                        "new_password": "openapi password change 2"}).encode())
+
+
+AUDIT = "/api/v1/audit"
+
+
+@test
+def audit_answers_as_documented():
+    _, _, insts = request(INSTS, INSTS, want=200)
+    staff, _ = _bearer("openapi-audit-staff@example.org", "staff")
+    admin, admin_cookie = _bearer("openapi-audit-admin@example.org", "admin")
+    tto, _ = _bearer("openapi-audit-tto@example.org", "tto", insts["items"][0]["id"])
+    company, _ = _bearer("openapi-audit-co@example.org", "company", insts["items"][0]["id"])
+    _, _, j = request(AUDIT, AUDIT + qs(limit=2), want=200, headers=staff)
+    check(len(j["items"]) == 2 and j["next"] == j["items"][-1]["id"], f"{j}")
+    request(AUDIT, AUDIT + qs(before_id=j["next"], object="user", since="2000-01-01",
+                              until="2999-12-31T23:59:59Z", limit=200), want=200, headers=admin)
+    request(AUDIT, AUDIT + qs(action="session.open", user_id=1), want=200,
+            headers=admin_cookie)
+    _, _, e = request(AUDIT, AUDIT + qs(limit=0), want=400, headers=staff)
+    check(e["error"].get("field") == "limit", f"{e}")
+    _, _, e = request(AUDIT, AUDIT + qs(object_id=1), want=400, headers=staff)
+    check(e["error"].get("field") == "object_id", f"{e}")
+    request(AUDIT, AUDIT, want=401)
+    request(AUDIT, AUDIT, want=403, headers=tto)
+    request(AUDIT, AUDIT, want=403, headers=company)
+
+
 # ---- 400 for each bad parameter, derived from the parameters' schemas
 
 def bad_values(s):

@@ -1,6 +1,10 @@
 /* The one authorization function and the secrets: public actions for
  * everyone, actions about oneself for any signed-in user, a token revoked
- * only by its owner whatever the role; a new secret hashes to its hash. */
+ * only by its owner whatever the role, the listing rules (who creates,
+ * edits, withdraws, imports and sees which technology) and the audit log
+ * for staff and admins, as tables; a new secret hashes to its hash. */
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../../server/srv_auth.h"
@@ -56,6 +60,179 @@ TM_TEST(a_token_is_revoked_by_its_owner_only_even_against_admins_and_colleagues)
     CHECK(!srv_auth_allow(&staff, SRV_ACT_TOKEN_REVOKE, &tok));
     CHECK(!srv_auth_allow(&admin, SRV_ACT_TOKEN_REVOKE, &tok));
     CHECK(!srv_auth_allow(&anon, SRV_ACT_TOKEN_REVOKE, &tok));
+}
+
+/* ---- the listing rules, as one table: every listing action x every kind of
+ * caller x every kind of object. A disabled user is not a case of its own
+ * here: srv_auth_identify() makes its requests anonymous (user_id 0), so
+ * srv_auth_allow() sees it as the anonymous column. */
+
+enum { INST_OWN = 1, INST_OTHER = 2 };
+
+enum who_kind {
+    W_ANON,       /* no credential, or a disabled user's */
+    W_NOROLE,     /* a user id with a role the server does not know */
+    W_COMPANY,    /* a company user of the listing's own institution */
+    W_TTO_OWN,    /* a TTO of the listing's institution */
+    W_TTO_OTHER,  /* a TTO of another institution */
+    W_TTO_NOINST, /* a TTO without an institution (never stored; must not match 0) */
+    W_STAFF,
+    W_ADMIN,
+    W__COUNT
+};
+
+static const char *const who_name[W__COUNT] = {"anonymous", "no role",     "company", "tto own",
+                                               "tto other", "tto no inst", "staff",   "admin"};
+
+static srv_actor who_of(enum who_kind w)
+{
+    switch (w) {
+    case W_ANON:
+        return actor(0, SRV_ROLE_NONE, 0);
+    case W_NOROLE:
+        return actor(20, SRV_ROLE_NONE, INST_OWN);
+    case W_COMPANY:
+        return actor(21, SRV_ROLE_COMPANY, INST_OWN);
+    case W_TTO_OWN:
+        return actor(22, SRV_ROLE_TTO, INST_OWN);
+    case W_TTO_OTHER:
+        return actor(23, SRV_ROLE_TTO, INST_OTHER);
+    case W_TTO_NOINST:
+        return actor(24, SRV_ROLE_TTO, 0);
+    case W_STAFF:
+        return actor(25, SRV_ROLE_STAFF, 0);
+    case W_ADMIN:
+    case W__COUNT:
+        break;
+    }
+    return actor(26, SRV_ROLE_ADMIN, 0);
+}
+
+enum obj_kind {
+    O_NONE,      /* the route-level question: obj NULL */
+    O_LISTED,    /* an available technology of INST_OWN, owned by the company user */
+    O_WITHDRAWN, /* a withdrawn technology of INST_OWN */
+    O_NO_INST,   /* a technology of no institution (institution_id 0) */
+    O_TOKEN,     /* not a technology at all: a token of INST_OWN's TTO */
+    O__COUNT
+};
+
+static const char *const obj_name[O__COUNT] = {"no object", "listed", "withdrawn", "no institution",
+                                               "a token"};
+
+static const srv_object objects[O__COUNT] = {
+    [O_LISTED] = {.kind = SRV_OBJ_TECH, .owner_user_id = 21, .institution_id = INST_OWN},
+    [O_WITHDRAWN] = {.kind = SRV_OBJ_TECH, .institution_id = INST_OWN, .withdrawn = true},
+    [O_NO_INST] = {.kind = SRV_OBJ_TECH, .institution_id = 0},
+    [O_TOKEN] = {.kind = SRV_OBJ_TOKEN, .owner_user_id = 22, .institution_id = INST_OWN},
+};
+
+struct rule {
+    srv_action act;
+    const char *act_name;
+    enum obj_kind obj;
+    bool want[W__COUNT];
+};
+
+#define ACT(a) SRV_ACT_##a, #a
+/* Columns: anon, norole, company, tto_own, tto_other, tto_noinst, staff, admin. */
+#define EDITORS_ONLY                                                                               \
+    {                                                                                              \
+        0, 0, 0, 1, 1, 1, 1, 1                                                                     \
+    } /* any TTO, staff, admin */
+#define OWNERS_ONLY                                                                                \
+    {                                                                                              \
+        0, 0, 0, 1, 0, 0, 1, 1                                                                     \
+    } /* its institution's TTOs, staff, admin */
+#define STAFF_ONLY                                                                                 \
+    {                                                                                              \
+        0, 0, 0, 0, 0, 0, 1, 1                                                                     \
+    }
+#define NOBODY                                                                                     \
+    {                                                                                              \
+        0, 0, 0, 0, 0, 0, 0, 0                                                                     \
+    }
+#define EVERYONE                                                                                   \
+    {                                                                                              \
+        1, 1, 1, 1, 1, 1, 1, 1                                                                     \
+    }
+
+static const struct rule rules[] = {
+    /* Creating, editing (re-listing too), withdrawing and importing: the
+     * route lets in any TTO, staff and admins; the object decides which
+     * TTO. Withdrawn or not makes no difference to who may change it. */
+    {ACT(TECH_CREATE), O_NONE, EDITORS_ONLY},
+    {ACT(TECH_CREATE), O_LISTED, OWNERS_ONLY},
+    {ACT(TECH_CREATE), O_NO_INST, STAFF_ONLY},
+    {ACT(TECH_CREATE), O_TOKEN, NOBODY},
+    {ACT(TECH_EDIT), O_NONE, EDITORS_ONLY},
+    {ACT(TECH_EDIT), O_LISTED, OWNERS_ONLY},
+    {ACT(TECH_EDIT), O_WITHDRAWN, OWNERS_ONLY},
+    {ACT(TECH_EDIT), O_NO_INST, STAFF_ONLY},
+    {ACT(TECH_EDIT), O_TOKEN, NOBODY},
+    {ACT(TECH_WITHDRAW), O_NONE, EDITORS_ONLY},
+    {ACT(TECH_WITHDRAW), O_LISTED, OWNERS_ONLY},
+    {ACT(TECH_WITHDRAW), O_WITHDRAWN, OWNERS_ONLY},
+    {ACT(TECH_WITHDRAW), O_NO_INST, STAFF_ONLY},
+    {ACT(TECH_WITHDRAW), O_TOKEN, NOBODY},
+    {ACT(TECH_IMPORT), O_NONE, EDITORS_ONLY},
+    {ACT(TECH_IMPORT), O_LISTED, OWNERS_ONLY},
+    {ACT(TECH_IMPORT), O_NO_INST, STAFF_ONLY},
+    {ACT(TECH_IMPORT), O_TOKEN, NOBODY},
+    /* Reading: a listed technology is public; a withdrawn one is seen only
+     * by those who may edit it (404 for the others). */
+    {ACT(TECH_READ), O_NONE, EVERYONE},
+    {ACT(TECH_READ), O_LISTED, EVERYONE},
+    {ACT(TECH_READ), O_NO_INST, EVERYONE},
+    {ACT(TECH_READ), O_WITHDRAWN, OWNERS_ONLY},
+    {ACT(TECH_READ), O_TOKEN, NOBODY},
+    /* The audit log names every user and address. */
+    {ACT(AUDIT_READ), O_NONE, STAFF_ONLY},
+};
+
+TM_TEST(listing_actions_follow_the_table_for_every_caller_and_object)
+{
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+        const struct rule *ru = &rules[i];
+        const srv_object *obj = ru->obj == O_NONE ? NULL : &objects[ru->obj];
+        for (int w = 0; w < W__COUNT; w++) {
+            srv_actor a = who_of((enum who_kind)w);
+            bool got = srv_auth_allow(&a, ru->act, obj);
+            if (got != ru->want[w])
+                fprintf(stderr, "  %s by %s on %s: %s, want %s\n", ru->act_name, who_name[w],
+                        obj_name[ru->obj], got ? "allowed" : "refused",
+                        ru->want[w] ? "allowed" : "refused");
+            CHECK(got == ru->want[w]);
+        }
+    }
+}
+
+TM_TEST(the_table_covers_every_listing_action_for_every_object)
+{
+    static const srv_action listing[] = {SRV_ACT_TECH_CREATE, SRV_ACT_TECH_EDIT,
+                                         SRV_ACT_TECH_WITHDRAW, SRV_ACT_TECH_IMPORT,
+                                         SRV_ACT_TECH_READ};
+    for (size_t k = 0; k < sizeof listing / sizeof listing[0]; k++) {
+        bool seen[O__COUNT] = {0};
+        for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+            if (rules[i].act == listing[k]) seen[rules[i].obj] = true;
+        CHECK(seen[O_NONE] && seen[O_LISTED] && seen[O_NO_INST] && seen[O_TOKEN]);
+        /* Creating and importing have no existing (withdrawn) object. */
+        CHECK(seen[O_WITHDRAWN] || listing[k] == SRV_ACT_TECH_CREATE ||
+              listing[k] == SRV_ACT_TECH_IMPORT);
+    }
+}
+
+TM_TEST(a_null_caller_is_anonymous_for_every_listing_action)
+{
+    static const srv_action acts[] = {SRV_ACT_TECH_CREATE, SRV_ACT_TECH_EDIT, SRV_ACT_TECH_WITHDRAW,
+                                      SRV_ACT_TECH_IMPORT, SRV_ACT_AUDIT_READ};
+    for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) {
+        CHECK(!srv_auth_allow(NULL, acts[i], NULL));
+        CHECK(!srv_auth_allow(NULL, acts[i], &objects[O_LISTED]));
+    }
+    CHECK(srv_auth_allow(NULL, SRV_ACT_TECH_READ, &objects[O_LISTED]));
+    CHECK(!srv_auth_allow(NULL, SRV_ACT_TECH_READ, &objects[O_WITHDRAWN]));
 }
 
 TM_TEST(role_names_map_to_roles_and_anything_else_to_none)

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../../index/idx_db.h"
 #include "../../server/srv_http.h"
 #include "../../server/srv_reply.h"
 #include "../tm_test.h"
@@ -44,6 +45,10 @@ static void handle(struct evhttp_request *req, void *arg)
         srv_reply_errorf(&r, TM_ENOTFOUND, NULL, "no technology %d", 7);
     } else if (strcmp(p, "/busy") == 0) {
         srv_reply_errorf(&r, TM_EBUSY, NULL, "database is locked");
+    } else if (strcmp(p, "/full") == 0) {
+        tm_err e = {0}; /* a write that met a full disk, as index/ reports it */
+        (void)idx_db_fail(NULL, SQLITE_FULL, &e);
+        srv_reply_error(&r, &e);
     } else if (strcmp(p, "/internal") == 0) {
         srv_reply_errorf(&r, TM_EINTERNAL, NULL, "SQLITE_CORRUPT in /var/secret/path");
     } else if (strcmp(p, "/cututf8") == 0) {
@@ -174,6 +179,16 @@ TM_TEST(busy_reply_is_503_with_retry_after)
     CHECK(strncmp(r, "HTTP/1.1 503 ", 13) == 0);
     CHECK(has_header(r, "Retry-After: 1\r\n"));
     CHECK(strstr(body_of(r), "\"code\":\"busy\"") != NULL);
+    free(r);
+}
+
+TM_TEST(full_database_reply_is_503_with_retry_after_and_json_not_500)
+{
+    char *r = fetch("POST", "/full");
+    CHECK(strncmp(r, "HTTP/1.1 503 ", 13) == 0);
+    CHECK(has_header(r, "Retry-After: 1\r\n"));
+    CHECK(has_header(r, "Content-Type: application/json; charset=utf-8\r\n"));
+    CHECK_STR(body_of(r), "{\"error\":{\"code\":\"busy\",\"message\":\"the database is full\"}}");
     free(r);
 }
 
