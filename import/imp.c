@@ -69,9 +69,11 @@ int imp_format_of(const char *path, imp_format *fmt, tm_err *err)
         *fmt = IMP_FMT_JSON;
     else if (dot && strcasecmp(dot, ".csv") == 0)
         *fmt = IMP_FMT_CSV;
+    else if (dot && (strcasecmp(dot, ".tsv") == 0 || strcasecmp(dot, ".tab") == 0))
+        *fmt = IMP_FMT_TSV;
     else
         return tm_err_set(err, TM_EINVAL, "file",
-                          "%.80s: unknown format; name the file .jsonl, .json or .csv", base);
+                          "%.80s: unknown format; name the file .jsonl, .json, .csv or .tsv", base);
     return TM_OK;
 }
 
@@ -131,6 +133,10 @@ typedef struct imp_prod {
     size_t records;
     char **unknown; /* names already warned about */
     size_t nunknown;
+    const imp_map *map;       /* --map rules, or NULL */
+    const imp_rec_cols *cols; /* a table's header while its rows are read, or NULL */
+    char **noted;             /* imp_map warnings already given (by key) */
+    size_t nnoted;
     imp_batch *cur; /* being filled */
     bool stopped;   /* the writer said stop: read no further */
 } imp_prod;
@@ -215,12 +221,42 @@ static void on_unknown(void *arg, const char *name)
     prod_warn(p, p->line, name, "unknown field; ignored");
 }
 
+/* A mapped table's issues name its own column (TRL, 출원일자), not the field. */
+static const char *source_field(const imp_prod *p, const char *field)
+{
+    const char *col = p->cols && p->cols->lenient ? imp_rec_cols_column(p->cols, field) : NULL;
+    return col ? col : field;
+}
+
+static void on_warn(void *arg, const char *field, const char *msg)
+{
+    imp_prod *p = arg;
+    prod_warn(p, p->line, source_field(p, field), msg);
+}
+
+/* A warning of imp_map's value rules: once per key and file (at most
+ * UNKNOWN_MAX keys), every time when key is NULL. */
+static void on_note(void *arg, const char *key, const char *field, const char *msg)
+{
+    imp_prod *p = arg;
+    if (key) {
+        for (size_t i = 0; i < p->nnoted; i++)
+            if (strcmp(p->noted[i], key) == 0) return;
+        if (p->nnoted >= UNKNOWN_MAX) return;
+        p->noted = imp_report_grow(p->noted, p->nnoted, sizeof *p->noted);
+        p->noted[p->nnoted++] = tm_xstrdup(key);
+    }
+    prod_warn(p, p->line, field, msg);
+}
+
 /* Validates one record (its unknown fields warned about first) and sends
  * it, or its rejection. */
 static void prod_record(imp_prod *p, const json_t *obj)
 {
-    imp_rec_opts ro = {
-        .institution_optional = p->institution_optional, .unknown = on_unknown, .arg = p};
+    imp_rec_opts ro = {.institution_optional = p->institution_optional,
+                       .unknown = on_unknown,
+                       .warn = on_warn,
+                       .arg = p};
     imp_item it = {.line = p->line};
     tm_err rerr = {0};
     int code;
@@ -233,10 +269,13 @@ static void prod_record(imp_prod *p, const json_t *obj)
         it.kind = ITEM_TECH;
         code = imp_rec_tech(obj, &ro, &it.u.tech, &rerr);
     }
-    if (code != TM_OK)
+    if (code != TM_OK) {
+        const char *col = source_field(p, rerr.field);
+        if (col != rerr.field) imp_report_safe_copy(rerr.field, sizeof rerr.field, col);
         prod_reject(p, &rerr);
-    else
+    } else {
         prod_put(p, &it);
+    }
 }
 
 static int prod_json(imp_prod *p, tm_err *err)
@@ -259,8 +298,19 @@ static int prod_json(imp_prod *p, tm_err *err)
             prod_reject(p, &rerr);
             continue;
         }
-        prod_record(p, obj);
-        json_decref(obj);
+        json_t *rec = obj;
+        if (!p->inst) {
+            imp_map_notes notes = {.warn = on_note, .arg = p};
+            if (imp_map_json(p->map, obj, &notes, &rec, &rerr) != TM_OK) {
+                p->records++;
+                prod_reject(p, &rerr);
+                json_decref(obj);
+                continue;
+            }
+            json_decref(obj);
+        }
+        prod_record(p, rec);
+        json_decref(rec);
     }
     imp_json_free(rd);
     return code;
@@ -277,7 +327,9 @@ static const char *column_name(const imp_rec_cols *cols, size_t i, char buf[32])
 
 static int prod_csv(imp_prod *p, tm_err *err)
 {
-    imp_csv *c = imp_csv_open(p->f, NULL);
+    /* .tsv is tab-separated; a .csv's separator is sniffed from its header. */
+    imp_csv_limits lim = {.sep = p->fmt == IMP_FMT_TSV ? '\t' : IMP_CSV_SEP_SNIFF};
+    imp_csv *c = imp_csv_open(p->f, &lim);
     imp_rec_cols cols = {0};
     tm_str *cells = NULL;
     size_t ncap = 0;
@@ -302,18 +354,33 @@ static int prod_csv(imp_prod *p, tm_err *err)
             cells[i] = imp_csv_field(c, i);
         p->line = imp_csv_line(c);
         if (!cols.names) {
-            code = imp_rec_cols_init(&cols, cells, n, p->institution_optional, err);
+            code = imp_rec_cols_map(&cols, cells, n, p->map, p->institution_optional, err);
             if (code != TM_OK) goto out;
-            for (size_t i = 0; i < cols.n; i++)
+            cols.notes = (imp_map_notes){.warn = on_note, .arg = p};
+            p->cols = &cols;
+            if (cols.ignored) {
+                char msg[192];
+                (void)snprintf(msg, sizeof msg, "ignored columns: %s", cols.ignored);
+                prod_warn(p, p->line, "", msg);
+            }
+            for (size_t i = 0; i < cols.n && i < cols.spill_from; i++)
                 if (!cols.names[i][0] && n > 1)
                     prod_warn(p, p->line, column_name(&cols, i, colbuf), "has no name; ignored");
+            if (cols.spill_from < cols.n) {
+                char msg[192];
+                (void)snprintf(msg, sizeof msg,
+                               "columns %zu-%zu have no name: text in them is taken as the rest "
+                               "of this column (its unquoted commas)",
+                               cols.spill_from + 1, cols.n);
+                prod_warn(p, p->line, cols.names[cols.spill_into], msg);
+            }
         } else {
             bool empty = true;
             for (size_t i = 0; i < n && empty; i++)
                 empty = cells[i].len == 0;
             if (!empty) {
                 json_t *obj = NULL;
-                if (n != cols.n) {
+                if (!imp_rec_cols_width_ok(&cols, n)) {
                     p->records++;
                     tm_err_set(&rerr, TM_EINVAL, NULL, "the row has %zu fields; the header has %zu",
                                n, cols.n);
@@ -345,6 +412,7 @@ static int prod_csv(imp_prod *p, tm_err *err)
         }
     }
 out:
+    p->cols = NULL;
     free(cells);
     imp_rec_cols_free(&cols);
     imp_csv_free(c);
@@ -358,8 +426,12 @@ static void *prod_main(void *arg)
     imp_prod *p = arg;
     imp_queue *q = p->q;
     tm_err err = {0};
-    int code = p->fmt == IMP_FMT_CSV ? prod_csv(p, &err) : prod_json(p, &err);
+    int code =
+        p->fmt == IMP_FMT_CSV || p->fmt == IMP_FMT_TSV ? prod_csv(p, &err) : prod_json(p, &err);
     prod_flush(p);
+    for (size_t i = 0; i < p->nnoted; i++)
+        free(p->noted[i]);
+    free(p->noted);
     for (size_t i = 0; i < p->nunknown; i++)
         free(p->unknown[i]);
     free(p->unknown);
@@ -392,11 +464,15 @@ static imp_batch *queue_pop(imp_queue *q)
 
 /* Starts a producer of f into q (both initialized here). */
 static int pipe_start(imp_queue *q, imp_prod *p, pthread_t *tid, FILE *f, imp_format fmt, bool inst,
-                      bool institution_optional, tm_err *err)
+                      bool institution_optional, const imp_map *map, tm_err *err)
 {
     memset(q, 0, sizeof *q);
-    *p = (imp_prod){
-        .q = q, .f = f, .fmt = fmt, .inst = inst, .institution_optional = institution_optional};
+    *p = (imp_prod){.q = q,
+                    .f = f,
+                    .fmt = fmt,
+                    .inst = inst,
+                    .institution_optional = institution_optional,
+                    .map = map};
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->nonempty, NULL);
     pthread_cond_init(&q->nonfull, NULL);
@@ -620,7 +696,7 @@ static int run_file(imp_run *r, FILE *f, imp_format fmt, bool inst, tm_err *err)
     }
     /* The producer reads forced_name's presence only, and from here on
      * nothing it shares with this thread changes but through q. */
-    code = pipe_start(&q, &p, &tid, f, fmt, inst, r->forced_name != NULL, err);
+    code = pipe_start(&q, &p, &tid, f, fmt, inst, r->forced_name != NULL, r->opts->map, err);
     if (code != TM_OK) goto out;
     started = true;
     if ((code = idx_db_begin_write(r->db, err)) != TM_OK) goto out;

@@ -1,11 +1,12 @@
 /* imp: bulk import of technologies (and institutions) from files.
  *
  * Formats by extension: .jsonl (one JSON object a line), .json (an array of
- * objects), .csv (RFC 4180, header row of canonical field names, lists
- * separated by ';'). Each file is one write transaction; each record runs in
- * a savepoint, so a bad record is reported (file, line, field, reason) and
- * skipped while the others are imported. Readers stream: memory does not
- * grow with file size.
+ * objects), .csv (RFC 4180, separator ',' or the one its header shows: ';'
+ * or tab), .tsv/.tab (tab-separated); a header row of field names, mapped
+ * by imp_map (Korean and English synonyms, --map rules). Each file is one
+ * write transaction; each record runs in a savepoint, so a bad record is
+ * reported (file, line, field, reason) and skipped while the others are
+ * imported. Readers stream: memory does not grow with file size.
  *
  * Ownership: an imp_report owns its issues and names; imp_report_free(). */
 #ifndef IMP_H
@@ -17,8 +18,9 @@
 
 #include "../common/tm_err.h"
 #include "../index/idx_db.h"
+#include "imp_map.h"
 
-typedef enum { IMP_FMT_JSONL, IMP_FMT_JSON, IMP_FMT_CSV } imp_format;
+typedef enum { IMP_FMT_JSONL, IMP_FMT_JSON, IMP_FMT_CSV, IMP_FMT_TSV } imp_format;
 
 /* Keep at most this many issues in a report (all are counted). */
 #define IMP_MAX_ISSUES 1000
@@ -46,6 +48,7 @@ typedef struct imp_report {
 typedef struct imp_opts {
     bool dry_run;           /* validate and count, then roll back */
     int64_t institution_id; /* 0, or force every record to this institution */
+    const imp_map *map;     /* --map rules (imp_map.h), or NULL */
     /* Called inside the file's write transaction just before it commits
      * (not on a dry run), with the report so far: an audit row written here
      * commits or rolls back with the records. An error ends the file. */

@@ -13,6 +13,7 @@
 struct imp_csv {
     FILE *f;
     imp_csv_limits lim;
+    unsigned char sep;  /* the separator, once known */
     unsigned char *buf; /* read buffer: buf[pos..len) not yet parsed */
     size_t pos, len;
     bool eof, ioerr, started;
@@ -34,6 +35,8 @@ imp_csv *imp_csv_open(FILE *f, const imp_csv_limits *lim)
     c->f = f;
     c->lim.field_max = lim && lim->field_max ? lim->field_max : IMP_CSV_FIELD_MAX;
     c->lim.cols_max = lim && lim->cols_max ? lim->cols_max : IMP_CSV_COLS_MAX;
+    c->lim.sep = lim ? lim->sep : 0;
+    c->sep = c->lim.sep == ';' || c->lim.sep == '\t' ? (unsigned char)c->lim.sep : ',';
     c->buf = tm_xmalloc(CSV_CHUNK);
     c->line = 1;
     c->bad_col = (size_t)-1;
@@ -98,6 +101,32 @@ static void skip_bom(imp_csv *c)
         c->len += n;
     }
     if (c->len >= 3 && memcmp(c->buf, "\xEF\xBB\xBF", 3) == 0) c->pos = 3;
+}
+
+/* After the byte-order mark: reads what fits in the buffer and counts ',',
+ * ';' and tab outside quotes up to the first line break. */
+static void sniff(imp_csv *c)
+{
+    while (c->len < CSV_CHUNK && !c->eof) {
+        size_t n = fread(c->buf + c->len, 1, CSV_CHUNK - c->len, c->f);
+        if (n == 0) {
+            c->eof = true;
+            c->ioerr = ferror(c->f) != 0;
+        }
+        c->len += n;
+    }
+    size_t comma = 0, semi = 0, tab = 0;
+    bool quoted = false;
+    for (size_t i = c->pos; i < c->len; i++) {
+        unsigned char ch = c->buf[i];
+        if (ch == '"') quoted = !quoted;
+        if (quoted) continue;
+        if (ch == '\n' || ch == '\r') break;
+        comma += ch == ',';
+        semi += ch == ';';
+        tab += ch == '\t';
+    }
+    c->sep = semi > comma && semi > tab ? ';' : tab > comma && tab > semi ? '\t' : ',';
 }
 
 static void set_bad(imp_csv *c, size_t col, const char *fmt, ...) TM_PRINTF(3, 4);
@@ -167,6 +196,7 @@ imp_csv_kind imp_csv_next(imp_csv *c, tm_err *err)
     if (!c->started) {
         c->started = true;
         skip_bom(c);
+        if (c->lim.sep == IMP_CSV_SEP_SNIFF) sniff(c);
     }
     /* Lines that are entirely empty separate nothing: skip them. */
     while (fill(c) && (c->buf[c->pos] == '\n' || c->buf[c->pos] == '\r'))
@@ -207,7 +237,7 @@ imp_csv_kind imp_csv_next(imp_csv *c, tm_err *err)
         }
         if (st == UNQUOTED) {
             const unsigned char *q = p;
-            while (q < e && *q != ',' && *q != '\n' && *q != '\r')
+            while (q < e && *q != c->sep && *q != '\n' && *q != '\r')
                 q++;
             field_add(c, p, (size_t)(q - p));
             c->pos += (size_t)(q - p);
@@ -235,15 +265,15 @@ imp_csv_kind imp_csv_next(imp_csv *c, tm_err *err)
                 st = QUOTED;
                 continue;
             }
-            if (*p != ',' && *p != '\n' && *p != '\r') {
+            if (*p != c->sep && *p != '\n' && *p != '\r') {
                 /* Read on as unquoted text to find the end of the record. */
                 set_bad(c, c->nf, "has text after its closing quote");
                 st = UNQUOTED;
                 continue;
             }
         }
-        /* At a delimiter: a comma or a line break. */
-        if (c->buf[c->pos] == ',') {
+        /* At a delimiter: the separator or a line break. */
+        if (c->buf[c->pos] == c->sep) {
             c->pos++;
             field_end(c);
             field_begin(c);

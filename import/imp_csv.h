@@ -1,7 +1,8 @@
 /* imp_csv: a streaming RFC 4180 reader.
  *
  * Reads one record (row) at a time from a FILE into memory it reuses, so
- * memory does not grow with the file. Quoted fields may hold commas, line
+ * memory does not grow with the file. The separator is ',' unless the
+ * limits name another (';', tab) or ask for it to be sniffed. Quoted fields may hold commas, line
  * breaks and "" (one quote); records end at CRLF, LF or a lone CR; a UTF-8
  * byte-order mark at the start is skipped; lines that are entirely empty are
  * skipped. A quote inside an unquoted field is kept as a character.
@@ -25,9 +26,14 @@
 #define IMP_CSV_FIELD_MAX ((size_t)1 << 20) /* bytes in one field */
 #define IMP_CSV_COLS_MAX ((size_t)256)      /* fields in one record */
 
+/* imp_csv_limits.sep: choose from the first record: the most frequent of
+ * ',', ';' and tab outside quotes (a tie, or none, is ','). */
+#define IMP_CSV_SEP_SNIFF (-1)
+
 typedef struct imp_csv_limits {
     size_t field_max;
     size_t cols_max;
+    int sep; /* ',' (also 0), ';', '\t', or IMP_CSV_SEP_SNIFF */
 } imp_csv_limits;
 
 typedef enum {

@@ -9,6 +9,7 @@
 #include "../common/tm_buf.h"
 #include "../common/tm_utf8.h"
 #include "../index/idx_enum.h"
+#include "imp_norm.h"
 
 /* The keys of the canonical record, in the order they are checked. */
 static const char *const tech_keys[] = {
@@ -238,22 +239,6 @@ static int get_licence(const json_t *obj, tm_buf *tmp, unsigned *dst, tm_err *er
 
 /* ---- dates and patents ---- */
 
-static bool valid_date(const char *s)
-{
-    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    for (int i = 0; i < 10; i++) {
-        bool dash = i == 4 || i == 7;
-        if (dash ? s[i] != '-' : (s[i] < '0' || s[i] > '9')) return false;
-    }
-    if (s[10] != '\0') return false;
-    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    int m = (s[5] - '0') * 10 + (s[6] - '0');
-    int d = (s[8] - '0') * 10 + (s[9] - '0');
-    if (y < 1 || m < 1 || m > 12 || d < 1) return false;
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return d <= mdays[m - 1] + (m == 2 && leap);
-}
-
 /* Calls o->unknown for each key of obj not in known, as prefix + key. */
 static void report_unknown(const json_t *obj, const char *const *known, const char *prefix,
                            const imp_rec_opts *o, tm_buf *tmp)
@@ -275,11 +260,47 @@ static void report_unknown(const json_t *obj, const char *const *known, const ch
     }
 }
 
+/* A patent's number or date, normalised by imp_norm in place (so JSON and
+ * CSV alike): "nan"/"0"/"0000-00-00" become absent; a KIPO number sets *kr. */
+static int norm_patent_field(char **s, size_t k, const char *f, bool *kr, tm_err *err)
+{
+    const char *key = patent_keys[k];
+    bool date = strcmp(key, "filed") == 0 || strcmp(key, "registered") == 0;
+    bool number = k == 0 || strcmp(key, "registration_number") == 0;
+    int code = TM_OK;
+    char d[11];
+    imp_norm_pnum pn;
+
+    if (!*s) return TM_OK;
+    if (date) {
+        code = imp_norm_date(*s, d, err);
+    } else if (number) {
+        code = imp_norm_patent_as(
+            *s, k == 0 ? IMP_NORM_PNUM_APPLICATION : IMP_NORM_PNUM_REGISTRATION, &pn, err);
+        *kr |= code == TM_OK && pn.country[0];
+    } else if (imp_norm_is_blank(*s)) {
+        d[0] = '\0';
+    } else {
+        return TM_OK;
+    }
+    if (code != TM_OK) {
+        if (err) (void)snprintf(err->field, sizeof err->field, "%s", f);
+        return code;
+    }
+    const char *v = number ? pn.text : d;
+    free(*s);
+    *s = v[0] ? tm_xstrdup(v) : NULL;
+    return TM_OK;
+}
+
+/* Fills *p; a missing number is the caller's to judge (a patent with no
+ * value at all is dropped, as a spreadsheet row of "nan"s). */
 static int get_patent(const json_t *v, size_t i, const imp_rec_opts *o, tm_buf *tmp, idx_patent *p,
                       tm_err *err)
 {
     char f[64];
     int code = TM_OK;
+    bool kr = false;
     if (!json_is_object(v)) {
         (void)snprintf(f, sizeof f, "patents[%zu]", i);
         return value_error(err, f, v, "is not an object");
@@ -296,13 +317,16 @@ static int get_patent(const json_t *v, size_t i, const imp_rec_opts *o, tm_buf *
         (void)snprintf(f, sizeof f, "patents[%zu].%s", i, patent_keys[k]);
         const json_t *x = json_object_get(v, patent_keys[k]);
         code = str_value(x, f, IMP_REC_PATENT_STR_MAX, false, tmp, dst[k], err);
-        if (code == TM_OK && k == 0 && !p->number)
-            code = tm_err_set(err, TM_EINVAL, f, "is required");
-        if (code == TM_OK && *dst[k] && (dst[k] == &p->filed || dst[k] == &p->registered) &&
-            !valid_date(*dst[k]))
-            code = value_error(err, f, x, "is not a date YYYY-MM-DD");
+        if (code == TM_OK) code = norm_patent_field(dst[k], k, f, &kr, err);
     }
+    if (code == TM_OK && kr && !p->country) p->country = tm_xstrdup("KR");
     return code;
+}
+
+static bool patent_empty(const idx_patent *p)
+{
+    return !p->number && !p->country && !p->kind && !p->status && !p->filed && !p->registered &&
+           !p->registration_number;
 }
 
 static int get_patents(const json_t *obj, const imp_rec_opts *o, tm_buf *tmp, idx_tech *t,
@@ -320,8 +344,67 @@ static int get_patents(const json_t *obj, const imp_rec_opts *o, tm_buf *tmp, id
     int code = TM_OK;
     for (size_t i = 0; code == TM_OK && i < n; i++) {
         /* Counted first, so idx_tech_clear() frees a half-filled one. */
-        t->npatents++;
-        code = get_patent(json_array_get(v, i), i, o, tmp, &t->patents[i], err);
+        idx_patent *p = &t->patents[t->npatents++];
+        code = get_patent(json_array_get(v, i), i, o, tmp, p, err);
+        if (code == TM_OK && patent_empty(p)) {
+            t->npatents--;
+        } else if (code == TM_OK && !p->number) {
+            char f[64];
+            (void)snprintf(f, sizeof f, "patents[%zu].number", i);
+            code = tm_err_set(err, TM_EINVAL, f, "is required");
+        }
+    }
+    return code;
+}
+
+/* ipc: a list of cells (or one cell), each with one code or several in any
+ * form imp_norm_ipc() reads; stored normalised, duplicates dropped. Text
+ * that is no IPC code is kept as written, with a warning. */
+static int get_ipc(const json_t *obj, const imp_rec_opts *o, tm_buf *tmp, idx_strv *dst,
+                   tm_err *err)
+{
+    const json_t *v = json_object_get(obj, "ipc");
+    int code = TM_OK;
+    if (!v || json_is_null(v)) return TM_OK;
+    if (!json_is_array(v) && !json_is_string(v)) return value_error(err, "ipc", v, "is not a list");
+    size_t n = json_is_array(v) ? json_array_size(v) : 1;
+    if (n > IMP_REC_LIST_MAX)
+        return tm_err_set(err, TM_EINVAL, "ipc", "has %zu entries; the limit is %d", n,
+                          IMP_REC_LIST_MAX);
+    for (size_t i = 0; code == TM_OK && i < n; i++) {
+        const json_t *e = json_is_array(v) ? json_array_get(v, i) : v;
+        if (!json_is_string(e)) {
+            char q[64];
+            quote(e, q);
+            return tm_err_set(err, TM_EINVAL, "ipc", "entry %zu: %s is not a string", i + 1, q);
+        }
+        size_t chars = clean(json_string_value(e), json_string_length(e), false, tmp);
+        if (chars > IMP_REC_TEXT_MAX)
+            return tm_err_set(err, TM_EINVAL, "ipc",
+                              "entry %zu is %zu characters long; the limit is %d", i + 1, chars,
+                              IMP_REC_TEXT_MAX);
+        code = imp_norm_ipc(tm_buf_cstr(tmp), dst, err);
+    }
+    if (code == TM_OK && dst->n > IMP_REC_LIST_MAX)
+        return tm_err_set(err, TM_EINVAL, "ipc", "has %zu codes; the limit is %d", dst->n,
+                          IMP_REC_LIST_MAX);
+    for (size_t i = 0; code == TM_OK && i < dst->n; i++) {
+        size_t chars = 0;
+        for (const char *c = dst->v[i]; *c; c++)
+            chars += ((unsigned char)*c & 0xC0) != 0x80;
+        if (chars > IMP_REC_ENTRY_MAX)
+            return tm_err_set(err, TM_EINVAL, "ipc",
+                              "entry %zu is %zu characters long; the limit is %d", i + 1, chars,
+                              IMP_REC_ENTRY_MAX);
+        if (o && o->warn && !imp_norm_ipc_is_code(dst->v[i])) {
+            char msg[160];
+            int cut = (int)strnlen(dst->v[i], 61);
+            while (cut > 60 || (cut > 0 && ((unsigned char)dst->v[i][cut] & 0xC0) == 0x80))
+                cut--;
+            (void)snprintf(msg, sizeof msg, "\"%.*s\" is not an IPC code; kept as written", cut,
+                           dst->v[i]);
+            o->warn(o->arg, "ipc", msg);
+        }
     }
     return code;
 }
@@ -354,7 +437,7 @@ int imp_rec_tech(const json_t *obj, const imp_rec_opts *o, idx_tech *t, tm_err *
     if (code == TM_OK)
         code = enum_value(json_object_get(obj, "field"), "field", idx_field_parse, idx_field_name,
                           IDX_FIELD__COUNT, &tmp, &t->field, err);
-    if (code == TM_OK) code = get_list(obj, "ipc", IMP_REC_ENTRY_MAX, &tmp, &t->ipc, err);
+    if (code == TM_OK) code = get_ipc(obj, o, &tmp, &t->ipc, err);
     if (code == TM_OK) code = get_trl(obj, &tmp, &t->trl, err);
     if (code == TM_OK) code = get_licence(obj, &tmp, &t->licence, err);
     if (code == TM_OK)
@@ -407,24 +490,20 @@ out:
 /* ---- CSV rows ---- */
 
 enum {
-    COL_SKIP,
-    COL_STR,
-    COL_LIST,
-    COL_PATENTS,
-    COL_PATENT_FIELD /* + index in patent_keys */
+    COL_SKIP,        /* no name, or ignored on purpose */
+    COL_VAL,         /* a text cell */
+    COL_LIST,        /* keywords, ipc, licence, inventors */
+    COL_PATENTS,     /* a JSON array */
+    COL_EXACT = 0x40 /* flag: named exactly as its field (wins over synonyms) */
 };
 
-static unsigned char col_kind(const char *name)
+static unsigned char col_kind(const char *target)
 {
     static const char *const lists[] = {"keywords", "ipc", "licence", "inventors"};
-    if (!*name) return COL_SKIP;
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
-        if (strcmp(name, lists[i]) == 0) return COL_LIST;
-    if (strcmp(name, "patents") == 0) return COL_PATENTS;
-    if (strncmp(name, "patent_", 7) == 0)
-        for (unsigned char k = 0; patent_keys[k]; k++)
-            if (strcmp(name + 7, patent_keys[k]) == 0) return (unsigned char)(COL_PATENT_FIELD + k);
-    return COL_STR;
+        if (strcmp(target, lists[i]) == 0) return COL_LIST;
+    if (strcmp(target, "patents") == 0) return COL_PATENTS;
+    return COL_VAL;
 }
 
 void imp_rec_cols_free(imp_rec_cols *cols)
@@ -434,19 +513,54 @@ void imp_rec_cols_free(imp_rec_cols *cols)
         free(cols->names[i]);
     free(cols->names);
     free(cols->kind);
+    free(cols->target);
+    free(cols->ignored);
     memset(cols, 0, sizeof *cols);
 }
 
 int imp_rec_cols_init(imp_rec_cols *cols, const tm_str *names, size_t n, bool institution_optional,
                       tm_err *err)
 {
-    tm_buf tmp = {0};
+    return imp_rec_cols_map(cols, names, n, NULL, institution_optional, err);
+}
+
+/* s cut to at most max bytes between characters, as a length. */
+static int cut_len(const char *s, size_t max)
+{
+    size_t k = strnlen(s, max + 1);
+    while (k > max || (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80))
+        k--;
+    return (int)k;
+}
+
+/* The header's names, "a, b, c", cut at about 60 bytes. */
+static void header_list(const imp_rec_cols *cols, tm_buf *out)
+{
+    tm_buf_reset(out);
+    for (size_t i = 0; i < cols->n; i++) {
+        if (!cols->names[i][0]) continue;
+        if (out->len + strlen(cols->names[i]) > 60) {
+            tm_buf_puts(out, out->len ? ", ..." : "...");
+            break;
+        }
+        tm_buf_puts(out, out->len ? ", " : "");
+        tm_buf_puts(out, cols->names[i]);
+    }
+    (void)tm_buf_cstr(out);
+}
+
+int imp_rec_cols_map(imp_rec_cols *cols, const tm_str *names, size_t n, const imp_map *m,
+                     bool institution_optional, tm_err *err)
+{
+    tm_buf tmp = {0}, norm = {0}, ign = {0};
     int code = TM_OK;
     bool title = false, inst = false;
+    size_t last_named = (size_t)-1;
 
     memset(cols, 0, sizeof *cols);
     cols->names = tm_xcalloc(n ? n : 1, sizeof *cols->names);
     cols->kind = tm_xcalloc(n ? n : 1, 1);
+    cols->target = tm_xcalloc(n ? n : 1, sizeof *cols->target);
     for (size_t i = 0; code == TM_OK && i < n; i++) {
         if (!tm_utf8_valid(names[i].p, names[i].len)) {
             code = tm_err_set(err, TM_EINVAL, "header", "the name of column %zu is not valid UTF-8",
@@ -454,33 +568,116 @@ int imp_rec_cols_init(imp_rec_cols *cols, const tm_str *names, size_t n, bool in
             break;
         }
         (void)clean(names[i].p, names[i].len, false, &tmp);
-        cols->names[i] = tm_xstrdup(tm_buf_cstr(&tmp));
-        cols->kind[i] = col_kind(cols->names[i]);
+        const char *name = tm_buf_cstr(&tmp);
+        cols->names[i] = tm_xstrdup(name);
         cols->n = i + 1;
+        imp_map_norm(name, tmp.len, &norm);
+        const char *t = norm.len ? imp_map_target(m, name, tmp.len) : NULL;
+        if (norm.len == 0) {
+            cols->kind[i] = COL_SKIP;
+        } else if (t && strcmp(t, "ignore") == 0) {
+            cols->kind[i] = COL_SKIP;
+            cols->lenient = true;
+            tm_buf_puts(&ign, ign.len ? ", " : "");
+            tm_buf_puts(&ign, name);
+        } else if (t) {
+            cols->target[i] = t;
+            cols->kind[i] = col_kind(t);
+            if (strcmp(name, t) == 0 && imp_map_is_canonical(t))
+                cols->kind[i] |= COL_EXACT;
+            else
+                cols->lenient = true;
+        } else {
+            cols->kind[i] = COL_VAL; /* unknown: imp_rec_tech warns about it */
+        }
+        if (norm.len) last_named = i;
         for (size_t j = 0; j < i; j++)
             if (cols->kind[i] != COL_SKIP && strcmp(cols->names[j], cols->names[i]) == 0) {
                 /* At most 40 bytes, cut between characters. */
-                int k = (int)strnlen(cols->names[i], 41);
-                while (k > 40 || (k > 0 && ((unsigned char)cols->names[i][k] & 0xC0) == 0x80))
-                    k--;
-                code = tm_err_set(err, TM_EINVAL, "header", "column \"%.*s\" appears twice", k,
-                                  cols->names[i]);
+                code = tm_err_set(err, TM_EINVAL, "header", "column \"%.*s\" appears twice",
+                                  cut_len(cols->names[i], 40), cols->names[i]);
                 break;
             }
-        title |= strcmp(cols->names[i], "title") == 0;
-        inst |= strcmp(cols->names[i], "institution") == 0;
+        title |= t && strcmp(t, "title") == 0;
+        inst |= t && (strcmp(t, "institution") == 0 || strcmp(t, "applicants") == 0);
     }
-    if (code == TM_OK && !title)
-        code = tm_err_set(err, TM_EINVAL, "header", "there is no \"title\" column");
+    if (code == TM_OK && !title) {
+        header_list(cols, &tmp);
+        code = tm_err_set(err, TM_EINVAL, "header",
+                          "there is no \"title\" column: none of %s is a title (title, 기술명, "
+                          "발명의명칭, 특허명, 성과명, ...)",
+                          tmp.len ? tm_buf_cstr(&tmp) : "the columns");
+    }
     if (code == TM_OK && !inst && !institution_optional)
-        code = tm_err_set(err, TM_EINVAL, "header", "there is no \"institution\" column");
+        code = tm_err_set(err, TM_EINVAL, "header",
+                          "there is no \"institution\" column (institution, 기관명, 보유기관, "
+                          "출원인, applicant, ...)");
+    /* Unnamed columns after the last named one, when that is a text: the
+     * text's unquoted commas spilled into them. */
+    cols->spill_from = cols->spill_into = cols->n;
+    if (code == TM_OK && last_named != (size_t)-1 && last_named + 1 < cols->n &&
+        cols->target[last_named]) {
+        const char *t = cols->target[last_named];
+        if (strcmp(t, "summary") == 0 || strcmp(t, "description") == 0 || strcmp(t, "title") == 0 ||
+            strcmp(t, "title_en") == 0) {
+            cols->spill_into = last_named;
+            cols->spill_from = last_named + 1;
+        }
+    }
+    if (code == TM_OK && ign.len) cols->ignored = tm_buf_steal(&ign);
     tm_buf_free(&tmp);
+    tm_buf_free(&norm);
+    tm_buf_free(&ign);
     if (code != TM_OK) imp_rec_cols_free(cols);
     return code;
 }
 
+const char *imp_rec_cols_column(const imp_rec_cols *cols, const char *field)
+{
+    char want[64];
+    const char *best = NULL;
+    if (strncmp(field, "patents[0].", 11) == 0)
+        (void)snprintf(want, sizeof want, "patent_%.40s", field + 11);
+    else
+        (void)snprintf(want, sizeof want, "%.60s", field);
+    for (size_t i = 0; i < cols->n; i++) {
+        const char *t = cols->target[i];
+        if (!t || (strcmp(t, want) != 0 &&
+                   !(strcmp(want, "institution") == 0 && strcmp(t, "applicants") == 0)))
+            continue;
+        if (cols->kind[i] & COL_EXACT) return cols->names[i];
+        if (!best) best = cols->names[i];
+    }
+    return best;
+}
+
+bool imp_rec_cols_width_ok(const imp_rec_cols *cols, size_t n)
+{
+    return n == cols->n || (cols->spill_from < cols->n && n > cols->spill_into);
+}
+
+/* A cell holding a JSON array of strings is that list, so an entry may hold
+ * a ';' (techmart export writes such lists this way); else NULL. */
+static json_t *array_cell(const char *p, size_t len)
+{
+    size_t b = 0;
+    while (b < len && (p[b] == ' ' || p[b] == '\t'))
+        b++;
+    if (b < len && p[b] == '[') {
+        json_t *v = json_loadb(p + b, len - b, JSON_REJECT_DUPLICATES, NULL);
+        bool strings = json_is_array(v);
+        for (size_t k = 0; strings && k < json_array_size(v); k++)
+            strings = json_is_string(json_array_get(v, k));
+        if (strings) return v;
+        json_decref(v);
+    }
+    return NULL;
+}
+
 static json_t *split_list(const char *p, size_t len)
 {
+    json_t *v = array_cell(p, len);
+    if (v) return v;
     json_t *a = json_array();
     size_t i = 0;
     for (;;) {
@@ -494,56 +691,76 @@ static json_t *split_list(const char *p, size_t len)
     return a;
 }
 
+/* The spilled text of a row into *out (the named cell, then every cell
+ * after it up to the last non-empty one, joined by ','); false when the
+ * unnamed cells are all empty. */
+static bool spill_text(const imp_rec_cols *cols, const tm_str *cells, size_t n, tm_buf *out)
+{
+    size_t last = 0;
+    for (size_t i = cols->spill_from; i < n; i++)
+        if (cells[i].len) last = i + 1;
+    if (!last) return false;
+    tm_buf_reset(out);
+    for (size_t i = cols->spill_into; i < last; i++) {
+        if (i > cols->spill_into) tm_buf_putc(out, ',');
+        tm_buf_append(out, cells[i].p, cells[i].len);
+    }
+    (void)tm_buf_cstr(out);
+    return true;
+}
+
 int imp_rec_from_row(const imp_rec_cols *cols, const tm_str *cells, size_t n, json_t **out,
                      tm_err *err)
 {
-    json_t *o = json_object(), *pat = NULL;
+    imp_map_rec r;
+    tm_buf spill = {0};
+    bool spilled = false;
     int code = TM_OK;
 
     *out = NULL;
-    for (size_t i = 0; code == TM_OK && i < n && i < cols->n; i++) {
-        const char *name = cols->names[i];
-        unsigned char kind = cols->kind[i];
-        tm_str c = cells[i];
-        if (kind == COL_SKIP || c.len == 0) continue;
-        if (!tm_utf8_valid(c.p, c.len)) {
-            code = tm_err_set(err, TM_EINVAL, name, "is not valid UTF-8");
-            break;
-        }
-        if (kind == COL_STR) {
-            json_object_set_new(o, name, json_stringn(c.p, c.len));
-        } else if (kind == COL_LIST) {
-            json_object_set_new(o, name, split_list(c.p, c.len));
-        } else if (kind == COL_PATENTS) {
-            json_error_t je;
-            json_t *v = json_loadb(c.p, c.len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
-            if (!v)
-                code = tm_err_set(err, TM_EINVAL, name, "invalid JSON at column %d: %s", je.column,
-                                  je.text);
-            else
-                json_object_set_new(o, name, v);
-        } else {
-            if (!pat) pat = json_object();
-            json_object_set_new(pat, patent_keys[kind - COL_PATENT_FIELD],
-                                json_stringn(c.p, c.len));
-        }
+    imp_map_rec_init(&r, cols->lenient, &cols->notes);
+    for (size_t i = 0; code == TM_OK && i < n; i++) {
+        bool used = i < cols->n ? (cols->kind[i] & ~COL_EXACT) != COL_SKIP : false;
+        if (i >= cols->spill_from) used = true;
+        if (used && cells[i].len && !tm_utf8_valid(cells[i].p, cells[i].len))
+            code =
+                tm_err_set(err, TM_EINVAL, i < cols->n ? cols->names[i] : "", "is not valid UTF-8");
     }
-    if (code == TM_OK && pat) {
-        if (json_object_get(o, "patents")) {
-            code = tm_err_set(err, TM_EINVAL, "patents",
-                              "give either the patents column or the patent_* columns");
-        } else {
-            json_t *a = json_array();
-            json_array_append_new(a, pat);
-            json_object_set_new(o, "patents", a);
-            pat = NULL;
+    if (code == TM_OK && cols->spill_from < cols->n && n > cols->spill_into)
+        spilled = spill_text(cols, cells, n, &spill);
+    /* Columns named exactly as their field first, then the others. */
+    for (int pass = 0; code == TM_OK && pass < 2; pass++)
+        for (size_t i = 0; code == TM_OK && i < n && i < cols->n; i++) {
+            const char *name = cols->names[i];
+            unsigned char kind = cols->kind[i] & ~COL_EXACT;
+            bool exact = (cols->kind[i] & COL_EXACT) != 0;
+            tm_str c = spilled && i == cols->spill_into ? (tm_str){spill.p, spill.len} : cells[i];
+            if (kind == COL_SKIP || c.len == 0 || exact != (pass == 0)) continue;
+            json_t *v = NULL;
+            if (kind == COL_PATENTS) {
+                json_error_t je;
+                v = json_loadb(c.p, c.len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+                if (!v)
+                    code = tm_err_set(err, TM_EINVAL, name, "invalid JSON at column %d: %s",
+                                      je.column, je.text);
+            } else if (kind == COL_LIST) {
+                v = cols->lenient ? array_cell(c.p, c.len) : split_list(c.p, c.len);
+            }
+            if (code == TM_OK && !v) v = json_stringn(c.p, c.len);
+            if (code == TM_OK) code = imp_map_rec_put(&r, cols->target[i], name, v, err);
+            json_decref(v);
         }
+    if (code == TM_OK && spilled && cols->notes.warn) {
+        char msg[160];
+        (void)snprintf(msg, sizeof msg,
+                       "the text ran on into the unnamed columns after it (unquoted commas); "
+                       "joined back with ','");
+        cols->notes.warn(cols->notes.arg, NULL, cols->names[cols->spill_into], msg);
     }
-    json_decref(pat);
+    tm_buf_free(&spill);
     if (code != TM_OK) {
-        json_decref(o);
+        imp_map_rec_clear(&r);
         return code;
     }
-    *out = o;
-    return TM_OK;
+    return imp_map_rec_finish(&r, out, err);
 }

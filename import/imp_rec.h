@@ -25,6 +25,7 @@
 #include "../common/tm_str.h"
 #include "../index/idx_inst.h"
 #include "../index/idx_tech.h"
+#include "imp_map.h"
 
 /* Limits, in characters (code points). */
 #define IMP_REC_TITLE_MAX 500
@@ -42,6 +43,9 @@ typedef struct imp_rec_opts {
     /* Called once per unknown key of a record, in the record's order (for a
      * patent, "patents.<key>"); may be NULL. */
     void (*unknown)(void *arg, const char *name);
+    /* Called for a value kept but worth a look (an ipc entry that is no IPC
+     * code), with the field and a message; may be NULL. */
+    void (*warn)(void *arg, const char *field, const char *msg);
     void *arg;
 } imp_rec_opts;
 
@@ -53,24 +57,50 @@ int imp_rec_tech(const json_t *obj, const imp_rec_opts *o, idx_tech *t, tm_err *
  * is zeroed here; kind is -1 when absent. Free with idx_inst_clear(). */
 int imp_rec_inst(const json_t *obj, const imp_rec_opts *o, idx_inst *in, tm_err *err) TM_MUST_CHECK;
 
-/* How the columns of a CSV file become the keys of a record. The header names
- * are the canonical field names; keywords, ipc, licence and inventors are
- * split at ';'; "patents" holds a JSON array; or the columns patent_number,
- * patent_country, patent_kind, patent_status, patent_filed, patent_registered
- * and patent_registration_number describe one patent. Columns with an empty
- * name are skipped. Free with imp_rec_cols_free(). */
+/* How the columns of a CSV file (or of any table: rows of tm_str cells)
+ * become the keys of a record. Each header name goes through imp_map (see
+ * imp_map.h: synonyms in Korean and English, --map rules, columns ignored
+ * on purpose). When every name is canonical the file is read as before:
+ * keywords, ipc, licence and inventors are split at ';' (a cell holding a
+ * JSON array of strings is that list); "patents" holds a JSON array; or the
+ * columns patent_number, patent_country, patent_kind, patent_status,
+ * patent_filed, patent_registered and patent_registration_number describe
+ * one patent. Once a name had to be mapped, imp_map's value rules apply to
+ * every cell (lenient). Columns with an empty name are skipped; when they
+ * follow the last named column and that is a text (summary, description,
+ * title, title_en), a row's text in them is that text's spill at unquoted
+ * commas, joined back with ',' (raw/inu_kipris_patents.csv). Free with
+ * imp_rec_cols_free(). */
 typedef struct imp_rec_cols {
     size_t n;
     char **names;        /* trimmed header names */
     unsigned char *kind; /* private */
+    const char **target; /* private: each column's field, NULL when unknown */
+    bool lenient;        /* some name was mapped: imp_map's value rules apply */
+    char *ignored;       /* "대표도면, 대리인": columns ignored on purpose, or NULL */
+    size_t spill_from;   /* the first unnamed column taking a text's spill, or n */
+    size_t spill_into;   /* the named column it belongs to, or n */
+    imp_map_notes notes; /* where value warnings go: the caller's to set */
 } imp_rec_cols;
 
 /* Reads a header row. TM_EINVAL (field "header") when a name is not valid
  * UTF-8 or appears twice, or a required column (title; institution unless
- * institution_optional) is missing; *cols is then empty. */
+ * institution_optional) is missing; *cols is then empty. m (--map rules)
+ * may be NULL. */
+int imp_rec_cols_map(imp_rec_cols *cols, const tm_str *names, size_t n, const imp_map *m,
+                     bool institution_optional, tm_err *err) TM_MUST_CHECK;
+/* imp_rec_cols_map() without rules. */
 int imp_rec_cols_init(imp_rec_cols *cols, const tm_str *names, size_t n, bool institution_optional,
                       tm_err *err) TM_MUST_CHECK;
 void imp_rec_cols_free(imp_rec_cols *cols);
+
+/* The header name of the column that feeds field (a record's key, or
+ * "patents[0].<key>" for a patent_* column), or NULL. */
+const char *imp_rec_cols_column(const imp_rec_cols *cols, const char *field);
+
+/* Whether a row of n cells fits the header: n columns, or any number past
+ * the spill column when the header has unnamed trailing columns. */
+bool imp_rec_cols_width_ok(const imp_rec_cols *cols, size_t n);
 
 /* A CSV row as a record: empty cells are absent. TM_EINVAL (field = the
  * column) for a cell that is not valid UTF-8 or a "patents" cell that is not

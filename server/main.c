@@ -71,7 +71,7 @@ static const char usage_serve[] =
     "SIGINT or SIGTERM stops it cleanly. Access lines go to stdout, errors to stderr.\n";
 
 static const char usage_import[] =
-    "usage: techmart import [--db FILE] [--dry-run] PATH...\n"
+    "usage: techmart import [--db FILE] [--dry-run] [--map COLUMN=FIELD]... PATH...\n"
     "\n"
     "Imports technologies. The format comes from each file's extension: .jsonl (one\n"
     "record a line), .json (an array of records), .csv (a header row of field names;\n"
@@ -81,7 +81,11 @@ static const char usage_import[] =
     "one transaction. Exit status 1 when any record was rejected.\n"
     "\n"
     "  --db FILE    database (TECHMART_DB; default techmart.db)\n"
-    "  --dry-run    check and count, store nothing\n";
+    "  --dry-run    check and count, store nothing\n"
+    "  --map COLUMN=FIELD  read the column COLUMN (a header name or JSON key) as\n"
+    "               FIELD (title, institution, applicants, summary, patent_number, ...),\n"
+    "               or drop it with FIELD ignore; repeatable; overrides the built-in\n"
+    "               Korean and English header names\n";
 
 static const char usage_demo[] =
     "usage: techmart demo [--db FILE] [--accounts]\n"
@@ -132,6 +136,7 @@ enum {
     OPT_IDLE,
     OPT_DRY,
     OPT_SECURE,
+    OPT_MAP,
     OPT_ACCOUNTS,
     OPT_SESSION_IDLE,
     OPT_SESSION_MAX,
@@ -151,6 +156,7 @@ static const struct option long_opts[] = {
     {"idle-timeout", required_argument, NULL, OPT_IDLE},
     {"dry-run", no_argument, NULL, OPT_DRY},
     {"secure-cookies", no_argument, NULL, OPT_SECURE},
+    {"map", required_argument, NULL, OPT_MAP},
     {"accounts", no_argument, NULL, OPT_ACCOUNTS},
     {"session-idle", required_argument, NULL, OPT_SESSION_IDLE},
     {"session-max", required_argument, NULL, OPT_SESSION_MAX},
@@ -166,6 +172,7 @@ typedef struct cli_cmd {
     const char *usage;
     bool serve;    /* the server's flags */
     bool dry_run;  /* --dry-run */
+    bool map;      /* --map column=field (import) */
     bool accounts; /* --accounts */
     bool paths;    /* one or more file arguments */
 } cli_cmd;
@@ -174,6 +181,7 @@ typedef struct cli_opts {
     const char *db;
     srv_conf srv;
     int dry_run;
+    imp_map map; /* --map rules; imp_map_free() */
     int accounts;
 } cli_opts;
 
@@ -229,7 +237,14 @@ static int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
             help = 1;
         else if (c == OPT_DRY && cmd->dry_run)
             o->dry_run = 1;
-        else if (c == OPT_ACCOUNTS && cmd->accounts)
+        else if (c == OPT_MAP && cmd->map) {
+            tm_err merr = {0};
+            if (imp_map_rule_add(&o->map, optarg, &merr) != TM_OK) {
+                fprintf(stderr, "techmart %s: --map: %s\n", cmd->name, merr.msg);
+                imp_map_free(&o->map);
+                return EXIT_USAGE;
+            }
+        } else if (c == OPT_ACCOUNTS && cmd->accounts)
             o->accounts = 1;
         else if (c == OPT_BIND && cmd->serve)
             o->srv.bind = optarg;
@@ -338,16 +353,23 @@ static int open_db(const char *cmd, const char *path, idx_db **db)
 static int cmd_import(int argc, char **argv)
 {
     cli_opts o = {0};
-    static const cli_cmd cmd = {"import", usage_import, .dry_run = true, .paths = true};
+    static const cli_cmd cmd = {"import", usage_import, .dry_run = true, .paths = true,
+                                .map = true};
     int rc = cli_parse(&cmd, argc, argv, &o);
-    if (rc != CLI_RUN) return rc;
+    if (rc != CLI_RUN) {
+        imp_map_free(&o.map);
+        return rc;
+    }
     idx_db *db;
-    if (open_db("import", o.db, &db)) return 1;
+    if (open_db("import", o.db, &db)) {
+        imp_map_free(&o.map);
+        return 1;
+    }
     int status = 0;
     for (int i = optind; i < argc; i++) {
         imp_report rep = {0};
         tm_err err = {0};
-        imp_opts io = {.dry_run = o.dry_run != 0};
+        imp_opts io = {.dry_run = o.dry_run != 0, .map = &o.map};
         if (imp_file(db, argv[i], &io, &rep, &err) != TM_OK) {
             fprintf(stderr, "%s: %s%s%s\n", argv[i], err.field[0] ? err.field : "",
                     err.field[0] ? ": " : "", err.msg);
@@ -361,6 +383,7 @@ static int cmd_import(int argc, char **argv)
         imp_report_free(&rep);
     }
     idx_db_close(db);
+    imp_map_free(&o.map);
     return status;
 }
 
