@@ -16,6 +16,20 @@
     " AND (?8 IS NULL OR"                                                                          \
     "      instr(char(10) || t.licence || char(10), char(10) || ?8 || char(10)) > 0)"
 
+/* The export's filters: SEARCH_FILTERS, but ?5 = '*' takes every status,
+ * withdrawn included. ?9 is the last id returned, ?10 the page size. */
+#define EXPORT_FILTERS                                                                             \
+    " (?2 IS NULL OR t.field = ?2)"                                                                \
+    " AND (?3 IS NULL OR t.institution_id = ?3)"                                                   \
+    " AND (?4 IS NULL OR EXISTS (SELECT 1 FROM institution_group g"                                \
+    "      WHERE g.institution_id = t.institution_id AND g.grp = ?4))"                             \
+    " AND (CASE WHEN ?5 IS NULL THEN t.status <> 'withdrawn' WHEN ?5 = '*' THEN 1"                 \
+    "      ELSE t.status = ?5 END)"                                                                \
+    " AND (?6 IS NULL OR t.trl >= ?6)"                                                             \
+    " AND (?7 IS NULL OR t.trl <= ?7)"                                                             \
+    " AND (?8 IS NULL OR"                                                                          \
+    "      instr(char(10) || t.licence || char(10), char(10) || ?8 || char(10)) > 0)"
+
 #define FTS_JOIN                                                                                   \
     " FROM technology_fts f JOIN technology t ON t.id = f.rowid WHERE technology_fts MATCH ?1 AND"
 #define ALL_FROM " FROM technology t WHERE ?1 IS NULL AND"
@@ -73,6 +87,12 @@ static const char *const idx_sql[IDX_STMT__COUNT] = {
         " licence = ?11, asking = ?12, status = ?13, inventors = ?14, contact = ?15,"
         " inst_names = ?16, patent_numbers = ?17, content_hash = ?18, updated_at = ?19,"
         " version = version + 1 WHERE id = ?20 AND version = ?21",
+    [IDX_STMT_EXPORT_ALL] = "SELECT t.id FROM technology t WHERE t.id > ?9 AND" EXPORT_FILTERS
+                            " ORDER BY t.id LIMIT ?10",
+    [IDX_STMT_EXPORT_MATCH] =
+        "SELECT t.id FROM technology_fts f JOIN technology t ON t.id = f.rowid"
+        " WHERE technology_fts MATCH ?1 AND f.rowid > ?9 AND" EXPORT_FILTERS
+        " ORDER BY f.rowid LIMIT ?10",
     [IDX_STMT_TECH_GET] =
         "SELECT t.id, t.institution_id, i.name, t.external_id, t.title, t.title_en, t.summary,"
         " t.description, t.keywords, t.field, t.ipc, t.trl, t.licence, t.asking, t.status,"

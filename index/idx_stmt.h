@@ -53,6 +53,8 @@ typedef enum {
     IDX_STMT_TOKEN_TOUCH,
     IDX_STMT_TOKEN_REVOKE,
     IDX_STMT_TECH_UPDATE_IF, /* IDX_STMT_TECH_UPDATE only at the expected version (?21) */
+    IDX_STMT_EXPORT_ALL,     /* export: ids after ?9 matching the filters, by id (idx_export) */
+    IDX_STMT_EXPORT_MATCH,   /* the same with an FTS5 MATCH ?1 */
     IDX_STMT__COUNT
 } idx_stmt;
 

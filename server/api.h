@@ -6,6 +6,12 @@
 
 void api_healthz(srv_req *r);
 void api_tech_search(srv_req *r);
+/* The search's query parameters (q, filters, sort, paging) into *req:
+ * TM_EINVAL naming the parameter at fault (api_tech.c). */
+int api_tech_search_parse(srv_req *r, idx_search_req *req, tm_err *err);
+/* GET /api/v1/technologies/export: the search's matches as a streamed
+ * CSV or JSONL file (api_export.c). */
+void api_export(srv_req *r);
 void api_tech_get(srv_req *r);
 void api_inst_list(srv_req *r);
 /* POST /api/v1/session: log in (the password is verified on the pool). */

@@ -12,7 +12,7 @@
 #include "api_json.h"
 #include "srv_auth.h"
 
-static int parse_search(srv_req *r, idx_search_req *req, tm_err *err)
+int api_tech_search_parse(srv_req *r, idx_search_req *req, tm_err *err)
 {
     int code, inst = 0;
     idx_search_req_init(req);
@@ -138,7 +138,7 @@ void api_tech_search(srv_req *r)
     srv_jw w;
     int code;
 
-    if ((code = parse_search(r, &req, &err)) != TM_OK) goto fail;
+    if ((code = api_tech_search_parse(r, &req, &err)) != TM_OK) goto fail;
     /* Search is public: withdrawn listings are never found, even when asked
      * for by status (their TTOs and staff read them by id). */
     if (req.status != IDX_STATUS_WITHDRAWN &&

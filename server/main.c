@@ -18,6 +18,7 @@
 #include "../index/idx_db.h"
 #include "../index/idx_tech.h"
 #include "cli_demo.h"
+#include "cli_export.h"
 #include "cli_user.h"
 #include "srv_http.h"
 
@@ -31,6 +32,7 @@ static const char usage_main[] =
     "commands:\n"
     "  serve     serve the API and web page over HTTP\n"
     "  import    import technologies from .jsonl, .json or .csv files\n"
+    "  export    write the catalogue as .csv, .jsonl or .json (the import format)\n"
     "  demo      load the bundled demo catalogue (3,027 technologies, 281 institutions)\n"
     "  reindex   rebuild the full-text index\n"
     "  user      manage accounts: add, passwd, disable, list\n"
@@ -469,8 +471,9 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
-        {"serve", cmd_serve},     {"import", cmd_import},  {"demo", cmd_demo},
-        {"reindex", cmd_reindex}, {"user", cli_user_main}, {"institution", cli_inst_main},
+        {"serve", cmd_serve},        {"import", cmd_import},  {"demo", cmd_demo},
+        {"reindex", cmd_reindex},    {"user", cli_user_main}, {"institution", cli_inst_main},
+        {"export", cli_export_main},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);

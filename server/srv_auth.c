@@ -58,6 +58,10 @@ bool srv_auth_allow(const srv_actor *who, srv_action act, const srv_object *obj)
     case SRV_ACT_TECH_IMPORT:
         /* Companies and the public edit nothing in the catalogue. */
         return obj ? tech_owner : editor;
+    case SRV_ACT_TECH_EXPORT:
+        /* Withdrawn listings included: staff and admins export everything,
+         * a TTO its own institution's only. */
+        return obj ? tech_owner : editor;
     case SRV_ACT_HEALTH:
     case SRV_ACT_SEARCH:
     case SRV_ACT_INST_LIST:

@@ -72,6 +72,7 @@ typedef enum srv_action {
     SRV_ACT_TECH_EDIT,     /* PATCH, re-listing included */
     SRV_ACT_TECH_WITHDRAW, /* DELETE */
     SRV_ACT_TECH_IMPORT,   /* POST /api/v1/imports; obj: the institution forced, if any */
+    SRV_ACT_TECH_EXPORT,   /* GET /api/v1/technologies/export; obj: the institution (0: all) */
     SRV_ACT_USER_CREATE,   /* POST /api/v1/users: anonymous registers a company, admin any */
     SRV_ACT_AUDIT_READ,    /* GET /api/v1/audit: staff and admins */
     SRV_ACT_PASSWORD,      /* POST /api/v1/me/password: one's own */

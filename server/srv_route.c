@@ -10,6 +10,7 @@
 const srv_route srv_routes[] = {
     {EVHTTP_REQ_GET, "/healthz", api_healthz, 0, SRV_ACT_HEALTH},
     {EVHTTP_REQ_GET, "/api/v1/technologies", api_tech_search, 0, SRV_ACT_SEARCH},
+    {EVHTTP_REQ_GET, "/api/v1/technologies/export", api_export, 0, SRV_ACT_TECH_EXPORT},
     {EVHTTP_REQ_GET, "/api/v1/technologies/{id}", api_tech_get, 0, SRV_ACT_TECH_READ},
     {EVHTTP_REQ_POST, "/api/v1/technologies", api_tech_create, 262144, SRV_ACT_TECH_CREATE},
     {EVHTTP_REQ_PATCH, "/api/v1/technologies/{id}", api_tech_patch, 262144, SRV_ACT_TECH_EDIT},
@@ -53,8 +54,14 @@ const srv_route *srv_route_find(int method, const char *path, const char **param
     *other_method = false;
     *param = NULL;
     int want = method == EVHTTP_REQ_HEAD ? EVHTTP_REQ_GET : method;
+    /* A path some route names literally is that route's alone: no "{id}"
+     * pattern claims it too (/api/v1/technologies/export is not an id). */
+    bool literal = false;
+    for (size_t i = 0; i < srv_nroutes && !literal; i++)
+        literal = !strchr(srv_routes[i].pattern, '{') && strcmp(srv_routes[i].pattern, path) == 0;
     for (size_t i = 0; i < srv_nroutes; i++) {
         const char *p;
+        if (literal && strchr(srv_routes[i].pattern, '{')) continue;
         if (!route_match(srv_routes[i].pattern, path, &p)) continue;
         if (srv_routes[i].method == want) {
             *param = p;

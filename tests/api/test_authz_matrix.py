@@ -204,6 +204,10 @@ MATRIX = [
     ("DELETE", "/api/v1/technologies/{id}", a_listing_withdrawal,
      expect(401, 204, company=403, tto_other=403)),
     ("POST", "/api/v1/imports", an_import, expect(401, 200, company=403)),
+    # A TTO exports its own institution's (the default when it names none).
+    ("GET", "/api/v1/technologies/export",
+     plain("/api/v1/technologies/export?format=jsonl&q=%EA%B7%B8%EB%9E%98%ED%95%80"),
+     expect(401, 200, company=403)),
     ("POST", "/api/v1/users", a_new_user, expect(201, 403, admin=201)),
     ("POST", "/api/v1/institutions", a_new_institution, expect(401, 403, admin=201)),
     ("POST", "/api/v1/me/password", a_password_change, expect(401, 403)),

@@ -922,6 +922,31 @@ def audit_answers_as_documented():
     request(AUDIT, AUDIT, want=403, headers=company)
 
 
+EXPORT = "/api/v1/technologies/export"
+
+
+@test
+def export_answers_as_documented():
+    _, _, insts = request(INSTS, INSTS, want=200)
+    own, other = insts["items"][0]["id"], insts["items"][1]["id"]
+    staff, _ = _bearer("openapi-export-staff@example.org", "staff")
+    tto, _ = _bearer("openapi-export-tto@example.org", "tto", own)
+    company, _ = _bearer("openapi-export-co@example.org", "company", own)
+    _, h, _ = request(EXPORT, EXPORT + qs(q="그래핀", format="csv"), want=200, headers=staff)
+    check(media_type(h) == "text/csv", f"{h}")
+    # JSON Lines is not one JSON document: checked here, not by request().
+    st, h, _ = get(EXPORT + qs(format="jsonl"), headers=tto)
+    documented = SPEC["paths"][EXPORT]["get"]["responses"]["200"]["content"]
+    check(st == 200 and media_type(h) == "application/x-ndjson" and media_type(h) in documented,
+          f"{st} {h}")
+    request(EXPORT, EXPORT + qs(institution=other), want=403, headers=tto)
+    request(EXPORT, EXPORT, want=401)
+    request(EXPORT, EXPORT, want=403, headers=company)
+    for name, value in (("format", "xlsx"), ("status", "gone"), ("trl_min", "0"), ("q", "-센서")):
+        _, _, j = request(EXPORT, EXPORT + qs(**{name: value}), want=400, headers=staff)
+        check(j["error"].get("field") == name, f"{name}={value}: {j}")
+
+
 # ---- 400 for each bad parameter, derived from the parameters' schemas
 
 def bad_values(s):
