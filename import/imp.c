@@ -8,15 +8,18 @@
 #include <strings.h>
 
 #include "../common/tm_alloc.h"
+#include "../common/tm_buf.h"
 #include "../common/tm_str.h"
 #include "../common/tm_utf8.h"
 #include "../index/idx_enum.h"
 #include "../index/idx_inst.h"
 #include "../index/idx_tech.h"
 #include "imp_csv.h"
+#include "imp_enc.h"
 #include "imp_json.h"
 #include "imp_rec.h"
 #include "imp_report.h"
+#include "imp_xls.h"
 
 /* Distinct unknown names warned about per file; past it, no more warnings. */
 #define UNKNOWN_MAX 64
@@ -34,6 +37,7 @@ typedef struct imp_run {
     int64_t last_id;
     idx_inst *insts; /* the stored ones, by name (imp_institutions, forced) */
     size_t ninsts;
+    FILE *src; /* the file as the caller gave it, for progress's bytes; NULL: unknown */
 } imp_run;
 
 /* ---- issues ---- */
@@ -71,9 +75,12 @@ int imp_format_of(const char *path, imp_format *fmt, tm_err *err)
         *fmt = IMP_FMT_CSV;
     else if (dot && (strcasecmp(dot, ".tsv") == 0 || strcasecmp(dot, ".tab") == 0))
         *fmt = IMP_FMT_TSV;
+    else if (dot && (strcasecmp(dot, ".xls") == 0 || strcasecmp(dot, ".xlsx") == 0))
+        *fmt = IMP_FMT_XLS; /* the reader refuses an .xlsx with its own message */
     else
         return tm_err_set(err, TM_EINVAL, "file",
-                          "%.80s: unknown format; name the file .jsonl, .json, .csv or .tsv", base);
+                          "%.80s: unknown format; name the file .jsonl, .json, .csv, .tsv or .xls",
+                          base);
     return TM_OK;
 }
 
@@ -139,6 +146,9 @@ typedef struct imp_prod {
     size_t nnoted;
     imp_batch *cur; /* being filled */
     bool stopped;   /* the writer said stop: read no further */
+    /* external ids met (open addressing), for repeats */
+    struct imp_seen *seen;
+    size_t nseen, seen_cap;
 } imp_prod;
 
 static void item_clear(imp_item *it)
@@ -249,6 +259,84 @@ static void on_note(void *arg, const char *key, const char *field, const char *m
     prod_warn(p, p->line, field, msg);
 }
 
+/* ---- a repeated external_id ----
+ *
+ * A file that holds one external_id twice with different content stores the
+ * last (each record updates the same technology), so the second gets a
+ * warning. Ids are kept as 64-bit hashes with the line and a hash of the
+ * record: 16 bytes an id, for at most SEEN_MAX ids a file (later new ids are
+ * not tracked). A hash collision could only add a wrong warning. */
+#define SEEN_MAX ((size_t)1 << 20)
+
+typedef struct imp_seen {
+    uint64_t id;   /* the id's hash; 0: a free slot */
+    uint32_t body; /* the record's hash */
+    uint32_t line; /* where it was last met (UINT32_MAX past that) */
+} imp_seen;
+
+static uint64_t hash_bytes(const void *data, size_t n)
+{
+    const unsigned char *b = data;
+    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a, then splitmix64's finalizer */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3u;
+    h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9u;
+    h = (h ^ (h >> 27)) * 0x94d049bb133111ebu;
+    h ^= h >> 31;
+    return h ? h : 1;
+}
+
+/* Where id is in p->seen, or the free slot it would take (NULL when the
+ * table is full). The table doubles at half load. */
+static imp_seen *seen_slot(imp_prod *p, uint64_t id)
+{
+    if (2 * (p->nseen + 1) > p->seen_cap && p->nseen < SEEN_MAX) {
+        size_t cap = p->seen_cap ? p->seen_cap * 2 : 1024;
+        imp_seen *t = tm_xcalloc(cap, sizeof *t);
+        for (size_t i = 0; i < p->seen_cap; i++) {
+            if (!p->seen[i].id) continue;
+            size_t j = p->seen[i].id & (cap - 1);
+            while (t[j].id)
+                j = (j + 1) & (cap - 1);
+            t[j] = p->seen[i];
+        }
+        free(p->seen);
+        p->seen = t;
+        p->seen_cap = cap;
+    }
+    if (!p->seen_cap) return NULL;
+    size_t j = id & (p->seen_cap - 1);
+    while (p->seen[j].id && p->seen[j].id != id)
+        j = (j + 1) & (p->seen_cap - 1);
+    if (!p->seen[j].id && p->nseen >= SEEN_MAX) return NULL;
+    return &p->seen[j];
+}
+
+/* Notes the external_id xid of the record obj on p->line; warns when an
+ * earlier record of the file had it with other content. */
+static void note_external_id(imp_prod *p, const char *xid, const json_t *obj)
+{
+    char *text = json_dumps(obj, JSON_SORT_KEYS | JSON_COMPACT);
+    uint32_t body = text ? (uint32_t)hash_bytes(text, strlen(text)) : 0;
+    free(text);
+    uint64_t id = hash_bytes(xid, strlen(xid));
+    imp_seen *s = seen_slot(p, id);
+    if (!s) return;
+    if (s->id && s->body != body) {
+        char msg[192];
+        (void)snprintf(msg, sizeof msg,
+                       "external_id %.60s also on line %zu; this record replaces it", xid,
+                       (size_t)s->line);
+        prod_warn(p, p->line, source_field(p, "external_id"), msg);
+    }
+    if (!s->id) {
+        s->id = id;
+        p->nseen++;
+    }
+    s->body = body;
+    s->line = p->line < UINT32_MAX ? (uint32_t)p->line : UINT32_MAX;
+}
+
 /* Validates one record (its unknown fields warned about first) and sends
  * it, or its rejection. */
 static void prod_record(imp_prod *p, const json_t *obj)
@@ -274,6 +362,7 @@ static void prod_record(imp_prod *p, const json_t *obj)
         if (col != rerr.field) imp_report_safe_copy(rerr.field, sizeof rerr.field, col);
         prod_reject(p, &rerr);
     } else {
+        if (!p->inst && it.u.tech.external_id) note_external_id(p, it.u.tech.external_id, obj);
         prod_put(p, &it);
     }
 }
@@ -325,11 +414,95 @@ static const char *column_name(const imp_rec_cols *cols, size_t i, char buf[32])
     return buf;
 }
 
-static int prod_csv(imp_prod *p, tm_err *err)
+/* ---- tables: the rows of a CSV or TSV file or of an .xls sheet ---- */
+
+typedef enum { ROWS_ROW, ROWS_BAD, ROWS_END, ROWS_FAIL } rows_kind;
+
+/* A row reader (imp_csv or imp_xls, which have the same shape) for
+ * prod_table(): the header mapping, width checks, spills and rejections are
+ * the same whatever the file. */
+typedef struct imp_rows {
+    void *rd;
+    rows_kind (*next)(void *rd, tm_err *err);
+    size_t (*line)(const void *rd);
+    size_t (*bad_column)(const void *rd);
+    size_t (*nfields)(const void *rd);
+    tm_str (*field)(const void *rd, size_t i);
+} imp_rows;
+
+static rows_kind csv_next(void *rd, tm_err *err)
 {
-    /* .tsv is tab-separated; a .csv's separator is sniffed from its header. */
-    imp_csv_limits lim = {.sep = p->fmt == IMP_FMT_TSV ? '\t' : IMP_CSV_SEP_SNIFF};
-    imp_csv *c = imp_csv_open(p->f, &lim);
+    switch (imp_csv_next(rd, err)) {
+    case IMP_CSV_ROW:
+        return ROWS_ROW;
+    case IMP_CSV_BAD:
+        return ROWS_BAD;
+    case IMP_CSV_END:
+        return ROWS_END;
+    case IMP_CSV_FAIL:
+        break;
+    }
+    return ROWS_FAIL;
+}
+
+static size_t csv_line(const void *rd)
+{
+    return imp_csv_line(rd);
+}
+
+static size_t csv_bad_column(const void *rd)
+{
+    return imp_csv_bad_column(rd);
+}
+
+static size_t csv_nfields(const void *rd)
+{
+    return imp_csv_nfields(rd);
+}
+
+static tm_str csv_field(const void *rd, size_t i)
+{
+    return imp_csv_field(rd, i);
+}
+
+static rows_kind xls_next(void *rd, tm_err *err)
+{
+    switch (imp_xls_next(rd, err)) {
+    case IMP_XLS_ROW:
+        return ROWS_ROW;
+    case IMP_XLS_BAD:
+        return ROWS_BAD;
+    case IMP_XLS_END:
+        return ROWS_END;
+    case IMP_XLS_FAIL:
+        break;
+    }
+    return ROWS_FAIL;
+}
+
+static size_t xls_line(const void *rd)
+{
+    return imp_xls_line(rd);
+}
+
+static size_t xls_bad_column(const void *rd)
+{
+    return imp_xls_bad_column(rd);
+}
+
+static size_t xls_nfields(const void *rd)
+{
+    return imp_xls_nfields(rd);
+}
+
+static tm_str xls_field(const void *rd, size_t i)
+{
+    return imp_xls_field(rd, i);
+}
+
+/* A table's rows (the header first), mapped, checked and sent. */
+static int prod_table(imp_prod *p, const imp_rows *rows, tm_err *err)
+{
     imp_rec_cols cols = {0};
     tm_str *cells = NULL;
     size_t ncap = 0;
@@ -337,22 +510,22 @@ static int prod_csv(imp_prod *p, tm_err *err)
     char colbuf[32];
     int code = TM_OK;
 
-    imp_csv_kind kind = imp_csv_next(c, &rerr);
-    if (kind == IMP_CSV_END) goto out; /* an empty file */
-    if (kind != IMP_CSV_ROW) {
+    rows_kind kind = rows->next(rows->rd, &rerr);
+    if (kind == ROWS_END) goto out; /* an empty file */
+    if (kind != ROWS_ROW) {
         code = tm_err_set(err, rerr.code != TM_OK ? rerr.code : TM_EINVAL, "header", "line %zu: %s",
-                          imp_csv_line(c), rerr.msg);
+                          rows->line(rows->rd), rerr.msg);
         goto out;
     }
     while (!p->stopped) {
-        size_t n = imp_csv_nfields(c);
+        size_t n = rows->nfields(rows->rd);
         if (n > ncap) {
             ncap = n;
             cells = tm_xreallocarray(cells, ncap, sizeof *cells);
         }
         for (size_t i = 0; i < n; i++)
-            cells[i] = imp_csv_field(c, i);
-        p->line = imp_csv_line(c);
+            cells[i] = rows->field(rows->rd, i);
+        p->line = rows->line(rows->rd);
         if (!cols.names) {
             code = imp_rec_cols_map(&cols, cells, n, p->map, p->institution_optional, err);
             if (code != TM_OK) goto out;
@@ -395,17 +568,17 @@ static int prod_csv(imp_prod *p, tm_err *err)
             }
         }
         for (;;) {
-            kind = imp_csv_next(c, &rerr);
-            if (kind != IMP_CSV_BAD) break;
-            p->line = imp_csv_line(c);
+            kind = rows->next(rows->rd, &rerr);
+            if (kind != ROWS_BAD) break;
+            p->line = rows->line(rows->rd);
             p->records++;
             tm_err e = rerr;
             (void)snprintf(e.field, sizeof e.field, "%s",
-                           column_name(&cols, imp_csv_bad_column(c), colbuf));
+                           column_name(&cols, rows->bad_column(rows->rd), colbuf));
             prod_reject(p, &e);
         }
-        if (kind == IMP_CSV_END) break;
-        if (kind == IMP_CSV_FAIL) {
+        if (kind == ROWS_END) break;
+        if (kind == ROWS_FAIL) {
             *err = rerr;
             code = rerr.code != TM_OK ? (int)rerr.code : TM_EINVAL;
             goto out;
@@ -415,7 +588,52 @@ out:
     p->cols = NULL;
     free(cells);
     imp_rec_cols_free(&cols);
+    return code;
+}
+
+static int prod_csv(imp_prod *p, tm_err *err)
+{
+    /* .tsv is tab-separated; a .csv's separator is sniffed from its header. */
+    imp_csv_limits lim = {.sep = p->fmt == IMP_FMT_TSV ? '\t' : IMP_CSV_SEP_SNIFF};
+    imp_csv *c = imp_csv_open(p->f, &lim);
+    imp_rows rows = {c, csv_next, csv_line, csv_bad_column, csv_nfields, csv_field};
+    int code = prod_table(p, &rows, err);
     imp_csv_free(c);
+    return code;
+}
+
+/* An .xls file: read whole (a workbook is not a stream), then its first
+ * worksheet's rows. */
+static int prod_xls(imp_prod *p, tm_err *err)
+{
+    tm_buf b = {0};
+    imp_xls *x = NULL;
+    imp_rows rows = {0};
+    int code = TM_OK;
+
+    for (;;) {
+        tm_buf_reserve(&b, (size_t)1 << 16);
+        size_t got = fread(b.p + b.len, 1, b.cap - b.len - 1, p->f);
+        b.len += got;
+        if (b.len > IMP_XLS_FILE_MAX) {
+            code = tm_err_set(err, TM_EINVAL, "file",
+                              "the file is larger than %zu MiB, more than any .xls can hold",
+                              IMP_XLS_FILE_MAX >> 20);
+            goto out;
+        }
+        if (got == 0) break;
+    }
+    if (ferror(p->f)) {
+        code = tm_err_set(err, TM_EINVAL, "file", "cannot read the file");
+        goto out;
+    }
+    if ((code = imp_xls_open_mem(b.p ? b.p : "", b.len, NULL, NULL, &x, err)) != TM_OK) goto out;
+    tm_buf_free(&b); /* the reader keeps its own table */
+    rows = (imp_rows){x, xls_next, xls_line, xls_bad_column, xls_nfields, xls_field};
+    code = prod_table(p, &rows, err);
+out:
+    imp_xls_free(x);
+    tm_buf_free(&b);
     return code;
 }
 
@@ -426,9 +644,15 @@ static void *prod_main(void *arg)
     imp_prod *p = arg;
     imp_queue *q = p->q;
     tm_err err = {0};
-    int code =
-        p->fmt == IMP_FMT_CSV || p->fmt == IMP_FMT_TSV ? prod_csv(p, &err) : prod_json(p, &err);
+    int code;
+    if (p->fmt == IMP_FMT_CSV || p->fmt == IMP_FMT_TSV)
+        code = prod_csv(p, &err);
+    else if (p->fmt == IMP_FMT_XLS)
+        code = prod_xls(p, &err);
+    else
+        code = prod_json(p, &err);
     prod_flush(p);
+    free(p->seen);
     for (size_t i = 0; i < p->nnoted; i++)
         free(p->noted[i]);
     free(p->noted);
@@ -568,9 +792,21 @@ static int write_tech(imp_run *r, idx_tech *t, tm_err *err)
         }
     }
     if ((code = idx_db_savepoint(r->db, err)) != TM_OK) return code;
-    code = idx_tech_upsert(r->db, t, &res, &rerr);
+    if (r->opts->on_change)
+        code = idx_tech_upsert_diff(r->db, t, &res, &rerr);
+    else
+        code = idx_tech_upsert(r->db, t, &res, &rerr);
     if (code != TM_OK) return after_write_error(r, code, &rerr, err);
     if ((code = idx_db_release(r->db, err)) != TM_OK) return code;
+    if (r->opts->on_change && res.kind != IDX_UPSERT_UNCHANGED) {
+        imp_change c = {.file = r->file,
+                        .line = r->line,
+                        .added = res.kind == IDX_UPSERT_ADDED,
+                        .id = res.id,
+                        .title = t->title,
+                        .fields = res.changed};
+        r->opts->on_change(r->opts->hook_arg, &c);
+    }
     if (res.kind == IDX_UPSERT_ADDED)
         r->rep->added++;
     else if (res.kind == IDX_UPSERT_UPDATED)
@@ -672,6 +908,19 @@ static int load_institutions(imp_run *r, tm_err *err)
     return code;
 }
 
+/* imp_opts.strict met a rejection: the file's records are rolled back, so
+ * the report keeps its rejections and warnings but none of its stored ones. */
+static void strict_abort(imp_report *rep, const imp_report_mark *m)
+{
+    imp_report_mark keep = imp_report_mark_take(rep);
+    keep.added = m->added;
+    keep.updated = m->updated;
+    keep.unchanged = m->unchanged;
+    keep.nnew = m->nnew;
+    imp_report_mark_restore(rep, &keep);
+    rep->aborted++;
+}
+
 /* One file in one write transaction: a producer thread reads and validates
  * the records of f (institutions when inst) while this thread writes them. */
 static int run_file(imp_run *r, FILE *f, imp_format fmt, bool inst, tm_err *err)
@@ -709,6 +958,11 @@ static int run_file(imp_run *r, FILE *f, imp_format fmt, bool inst, tm_err *err)
             code = write_item(r, &b->items[i], err);
         batch_free(b);
         if (code != TM_OK) goto out;
+        if (r->opts->progress) {
+            size_t done = r->rep->added + r->rep->updated + r->rep->unchanged + r->rep->rejected -
+                          (mark.added + mark.updated + mark.unchanged + mark.rejected);
+            r->opts->progress(r->opts->hook_arg, done, r->src ? (int64_t)ftello(r->src) : -1);
+        }
     }
     /* The producer has ended (q.done): what it said is read under the lock
      * it was written under. */
@@ -718,9 +972,13 @@ static int run_file(imp_run *r, FILE *f, imp_format fmt, bool inst, tm_err *err)
     if (code != TM_OK && err) *err = q.end_err;
     pthread_mutex_unlock(&q.mu);
     if (code != TM_OK) goto out;
+    if (code == TM_OK && records == 0) warn(r, 0, "", "no records");
+    if (r->opts->strict && r->rep->rejected > mark.rejected) {
+        strict_abort(r->rep, &mark); /* the rollback at out undoes the records */
+        goto out;
+    }
     /* A dry run rolls back: the deferred entries need not be written. */
     if (!r->opts->dry_run) code = idx_tech_bulk_end(r->db, err);
-    if (code == TM_OK && records == 0) warn(r, 0, "", "no records");
     if (code == TM_OK && !r->opts->dry_run && r->opts->before_commit)
         code = r->opts->before_commit(r->opts->commit_arg, r->db, r->rep, err);
     if (code == TM_OK && !r->opts->dry_run) {
@@ -738,8 +996,28 @@ int imp_stream(idx_db *db, FILE *f, const char *name, imp_format fmt, const imp_
                imp_report *rep, tm_err *err)
 {
     static const imp_opts defaults;
-    imp_run r = {.db = db, .opts = opts ? opts : &defaults, .rep = rep, .file = base_name(name)};
-    int code = run_file(&r, f, fmt, false, err);
+    imp_run r = {
+        .db = db, .opts = opts ? opts : &defaults, .rep = rep, .file = base_name(name), .src = f};
+    imp_enc_info info = {0};
+    FILE *text = NULL;
+    int code = TM_OK;
+
+    /* Text formats are read as UTF-8 through imp_enc; a workbook is Unicode. */
+    if (fmt != IMP_FMT_XLS) {
+        tm_err eerr = {0};
+        if (!(text = imp_enc_open(f, r.opts->encoding, &info, &eerr))) {
+            code = eerr.code != TM_OK ? (int)eerr.code : TM_EINVAL;
+            if (err) *err = eerr;
+            goto out;
+        }
+    }
+    code = run_file(&r, text ? text : f, fmt, false, err);
+    if (code == TM_OK && text && info.kind != IMP_ENC_UTF8) {
+        (void)snprintf(rep->encoding, sizeof rep->encoding, "%s", info.name);
+        rep->encoding_detected = info.detected;
+    }
+out:
+    if (text) fclose(text);
     run_free(&r);
     return code;
 }

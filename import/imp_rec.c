@@ -567,6 +567,12 @@ int imp_rec_cols_map(imp_rec_cols *cols, const tm_str *names, size_t n, const im
                               i + 1);
             break;
         }
+        if (memchr(names[i].p, '\0', names[i].len)) {
+            code = tm_err_set(err, TM_EINVAL, "header",
+                              "the name of column %zu holds a NUL byte: the file is not plain text",
+                              i + 1);
+            break;
+        }
         (void)clean(names[i].p, names[i].len, false, &tmp);
         const char *name = tm_buf_cstr(&tmp);
         cols->names[i] = tm_xstrdup(name);
@@ -723,8 +729,12 @@ int imp_rec_from_row(const imp_rec_cols *cols, const tm_str *cells, size_t n, js
         bool used = i < cols->n ? (cols->kind[i] & ~COL_EXACT) != COL_SKIP : false;
         if (i >= cols->spill_from) used = true;
         if (used && cells[i].len && !tm_utf8_valid(cells[i].p, cells[i].len))
-            code =
-                tm_err_set(err, TM_EINVAL, i < cols->n ? cols->names[i] : "", "is not valid UTF-8");
+            code = tm_err_set(err, TM_EINVAL, i < cols->n ? cols->names[i] : "",
+                              "is not valid UTF-8 (if the file is CP949/EUC-KR, name its encoding: "
+                              "--encoding cp949)");
+        else if (used && cells[i].len && memchr(cells[i].p, '\0', cells[i].len))
+            code = tm_err_set(err, TM_EINVAL, i < cols->n ? cols->names[i] : "",
+                              "holds a NUL byte: the file is not plain text");
     }
     if (code == TM_OK && cols->spill_from < cols->n && n > cols->spill_into)
         spilled = spill_text(cols, cells, n, &spill);

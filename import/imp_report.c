@@ -98,6 +98,9 @@ void imp_report_print(const imp_report *rep, const char *label, FILE *out)
     }
     size_t total = rep->rejected + rep->warnings;
     if (total > rep->nissues) fprintf(out, "(%zu more issues not shown)\n", total - rep->nissues);
+    if (rep->encoding[0])
+        fprintf(out, "encoding: %s (%s)\n", rep->encoding,
+                rep->encoding_detected ? "detected" : "forced");
     if (label) fprintf(out, "%s: ", label);
     fprintf(out, "%zu added, %zu updated, %zu unchanged, %zu rejected", rep->added, rep->updated,
             rep->unchanged, rep->rejected);

@@ -377,7 +377,11 @@ out:
     return code;
 }
 
-int idx_tech_upsert(idx_db *db, const idx_tech *t, idx_upsert_res *res, tm_err *err)
+static int tech_diff(idx_db *db, int64_t id, const idx_tech *t, int64_t inst_id, unsigned *changed,
+                     tm_err *err);
+
+/* idx_tech_upsert, and with diff its res->changed. */
+static int upsert(idx_db *db, const idx_tech *t, bool diff, idx_upsert_res *res, tm_err *err)
 {
     int64_t inst_id = 0, id = 0;
     unsigned char hash[16], old_hash[16];
@@ -396,7 +400,19 @@ int idx_tech_upsert(idx_db *db, const idx_tech *t, idx_upsert_res *res, tm_err *
         return TM_OK;
     }
     res->kind = id ? IDX_UPSERT_UPDATED : IDX_UPSERT_ADDED;
+    if (id && diff && (code = tech_diff(db, id, t, inst_id, &res->changed, err)) != TM_OK)
+        return code;
     return tech_write(db, t, inst_id, id, 0, hash, &res->id, err);
+}
+
+int idx_tech_upsert(idx_db *db, const idx_tech *t, idx_upsert_res *res, tm_err *err)
+{
+    return upsert(db, t, false, res, err);
+}
+
+int idx_tech_upsert_diff(idx_db *db, const idx_tech *t, idx_upsert_res *res, tm_err *err)
+{
+    return upsert(db, t, true, res, err);
 }
 
 int idx_tech_insert(idx_db *db, const idx_tech *t, int64_t *id, tm_err *err)
@@ -493,6 +509,92 @@ static int tech_read(idx_db *db, int64_t id, bool with_patents, idx_tech *t, tm_
     idx_db_stmt_done(s);
     if (code != TM_OK) idx_tech_clear(t);
     return code;
+}
+
+static const char *const tech_f_names[IDX_TECH_F__COUNT] = {
+    [IDX_TECH_F_INSTITUTION] = "institution",
+    [IDX_TECH_F_EXTERNAL_ID] = "external_id",
+    [IDX_TECH_F_TITLE] = "title",
+    [IDX_TECH_F_TITLE_EN] = "title_en",
+    [IDX_TECH_F_SUMMARY] = "summary",
+    [IDX_TECH_F_DESCRIPTION] = "description",
+    [IDX_TECH_F_KEYWORDS] = "keywords",
+    [IDX_TECH_F_FIELD] = "field",
+    [IDX_TECH_F_IPC] = "ipc",
+    [IDX_TECH_F_TRL] = "trl",
+    [IDX_TECH_F_LICENCE] = "licence",
+    [IDX_TECH_F_ASKING] = "asking",
+    [IDX_TECH_F_STATUS] = "status",
+    [IDX_TECH_F_INVENTORS] = "inventors",
+    [IDX_TECH_F_CONTACT] = "contact",
+    [IDX_TECH_F_PATENTS] = "patents",
+};
+
+const char *idx_tech_f_name(int f)
+{
+    return f >= 0 && f < IDX_TECH_F__COUNT ? tech_f_names[f] : NULL;
+}
+
+/* Text as stored: NULL and "" are both "nothing" once read back. */
+static bool text_differs(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") != 0;
+}
+
+static bool strv_differs(const idx_strv *a, const idx_strv *b)
+{
+    if (a->n != b->n) return true;
+    for (size_t i = 0; i < a->n; i++)
+        if (text_differs(a->v[i], b->v[i])) return true;
+    return false;
+}
+
+static bool patents_differ(const idx_tech *a, const idx_tech *b)
+{
+    if (a->npatents != b->npatents) return true;
+    for (size_t i = 0; i < a->npatents; i++) {
+        const idx_patent *p = &a->patents[i], *q = &b->patents[i];
+        if (text_differs(p->number, q->number) || text_differs(p->country, q->country) ||
+            text_differs(p->kind, q->kind) || text_differs(p->status, q->status) ||
+            text_differs(p->filed, q->filed) || text_differs(p->registered, q->registered) ||
+            text_differs(p->registration_number, q->registration_number))
+            return true;
+    }
+    return false;
+}
+
+/* Which parts of stored technology id t (of institution inst_id) changes. */
+static int tech_diff(idx_db *db, int64_t id, const idx_tech *t, int64_t inst_id, unsigned *changed,
+                     tm_err *err)
+{
+    idx_tech old;
+    unsigned m = 0;
+    int code = tech_read(db, id, true, &old, err);
+    if (code != TM_OK) return code;
+    int status = idx_status_name(t->status) ? t->status : idx_status_parse("available");
+    const bool differs[IDX_TECH_F__COUNT] = {
+        [IDX_TECH_F_INSTITUTION] = old.institution_id != inst_id,
+        [IDX_TECH_F_EXTERNAL_ID] = text_differs(old.external_id, t->external_id),
+        [IDX_TECH_F_TITLE] = text_differs(old.title, t->title),
+        [IDX_TECH_F_TITLE_EN] = text_differs(old.title_en, t->title_en),
+        [IDX_TECH_F_SUMMARY] = text_differs(old.summary, t->summary),
+        [IDX_TECH_F_DESCRIPTION] = text_differs(old.description, t->description),
+        [IDX_TECH_F_KEYWORDS] = strv_differs(&old.keywords, &t->keywords),
+        [IDX_TECH_F_FIELD] = old.field != t->field,
+        [IDX_TECH_F_IPC] = strv_differs(&old.ipc, &t->ipc),
+        [IDX_TECH_F_TRL] = old.trl != (t->trl >= 1 && t->trl <= 9 ? t->trl : 0),
+        [IDX_TECH_F_LICENCE] = old.licence != t->licence,
+        [IDX_TECH_F_ASKING] = text_differs(old.asking, t->asking),
+        [IDX_TECH_F_STATUS] = old.status != status,
+        [IDX_TECH_F_INVENTORS] = strv_differs(&old.inventors, &t->inventors),
+        [IDX_TECH_F_CONTACT] = text_differs(old.contact, t->contact),
+        [IDX_TECH_F_PATENTS] = patents_differ(&old, t),
+    };
+    for (int f = 0; f < IDX_TECH_F__COUNT; f++)
+        if (differs[f]) m |= 1u << f;
+    idx_tech_clear(&old);
+    *changed = m;
+    return TM_OK;
 }
 
 int idx_tech_get(idx_db *db, int64_t id, idx_tech *t, tm_err *err)

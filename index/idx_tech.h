@@ -69,7 +69,33 @@ typedef struct idx_upsert_res {
     int64_t id;
     int64_t version;
     bool institution_created; /* t->institution was unknown and was added */
+    unsigned changed;         /* idx_tech_upsert_diff, IDX_UPSERT_UPDATED: IDX_TECH_F_* bits */
 } idx_upsert_res;
+
+/* The parts of a technology idx_tech_upsert_diff tells apart, as bit numbers
+ * of idx_upsert_res.changed (1u << IDX_TECH_F_TITLE). */
+typedef enum {
+    IDX_TECH_F_INSTITUTION,
+    IDX_TECH_F_EXTERNAL_ID,
+    IDX_TECH_F_TITLE,
+    IDX_TECH_F_TITLE_EN,
+    IDX_TECH_F_SUMMARY,
+    IDX_TECH_F_DESCRIPTION,
+    IDX_TECH_F_KEYWORDS,
+    IDX_TECH_F_FIELD,
+    IDX_TECH_F_IPC,
+    IDX_TECH_F_TRL,
+    IDX_TECH_F_LICENCE,
+    IDX_TECH_F_ASKING,
+    IDX_TECH_F_STATUS,
+    IDX_TECH_F_INVENTORS,
+    IDX_TECH_F_CONTACT,
+    IDX_TECH_F_PATENTS,
+    IDX_TECH_F__COUNT
+} idx_tech_f;
+
+/* The import field name of part f ("title", "patents"); NULL out of range. */
+const char *idx_tech_f_name(int f);
 
 /* Adds t, or updates the technology with the same external_id (or, without
  * one, the same institution and first patent number), bumping its version;
@@ -79,6 +105,12 @@ typedef struct idx_upsert_res {
  * (idx_db_begin_write); on error the caller rolls back or skips the row via
  * a savepoint. */
 int idx_tech_upsert(idx_db *db, const idx_tech *t, idx_upsert_res *res, tm_err *err) TM_MUST_CHECK;
+
+/* idx_tech_upsert that also sets res->changed, for an update, to the parts
+ * in which t differs from the stored technology (one more read per updated
+ * record: for dry runs and reports, not bulk loads). */
+int idx_tech_upsert_diff(idx_db *db, const idx_tech *t, idx_upsert_res *res,
+                         tm_err *err) TM_MUST_CHECK;
 
 /* Adds t as a new technology of institution t->institution_id (required;
  * an unknown one is TM_EINVAL naming "institution"), never merging it with a

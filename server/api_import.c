@@ -1,8 +1,12 @@
 /* POST /api/v1/imports: a CSV or JSONL file of technologies, imported with
  * the importer (import/imp.h) and answered with its report as JSON.
  *
- * The format is ?format=csv|jsonl|json, else the Content-Type (text/csv,
- * application/x-ndjson or application/jsonl); anything else is 415. A TTO's
+ * The format is ?format=csv|tsv|jsonl|json|xls, else the Content-Type
+ * (text/csv, text/tab-separated-values, application/x-ndjson,
+ * application/jsonl or application/vnd.ms-excel); anything else is 415. A
+ * text file's encoding is ?encoding=utf-8|cp949|euc-kr, else the
+ * Content-Type's charset parameter, else detected (import/imp_enc.h); an
+ * .xls body is Unicode and read from memory (imp_xls_open_mem). A TTO's
  * records are all forced to its own institution; staff and admins may force
  * one with ?institution=ID, else each record names its own. The import
  * writes SQLite, so it runs on the worker pool with a connection of its own
@@ -13,7 +17,6 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
-#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +27,7 @@
 #include "../import/imp.h"
 #include "../index/idx_audit.h"
 #include "api.h"
+#include "api_report.h"
 #include "srv_auth.h"
 #include "srv_reply.h"
 
@@ -33,6 +37,7 @@ typedef struct import_job {
     size_t len;
     imp_format fmt;
     imp_opts opts;
+    char encoding[32]; /* opts.encoding points here when set */
     int64_t user_id;
     char addr[64];
     imp_report rep;
@@ -57,13 +62,17 @@ static bool import_format(srv_req *r, imp_format *fmt)
     if (q) {
         if (strcmp(q, "csv") == 0)
             *fmt = IMP_FMT_CSV;
+        else if (strcmp(q, "tsv") == 0)
+            *fmt = IMP_FMT_TSV;
         else if (strcmp(q, "jsonl") == 0)
             *fmt = IMP_FMT_JSONL;
         else if (strcmp(q, "json") == 0)
             *fmt = IMP_FMT_JSON;
+        else if (strcmp(q, "xls") == 0)
+            *fmt = IMP_FMT_XLS;
         else {
             srv_reply_problem(r, 415, "unsupported_media_type", "format",
-                              "format must be csv, jsonl or json");
+                              "format must be csv, tsv, jsonl, json or xls");
             return false;
         }
         return true;
@@ -82,9 +91,46 @@ static bool import_format(srv_req *r, imp_format *fmt)
             *fmt = IMP_FMT_JSONL;
             return true;
         }
+        if (n == 25 && strncasecmp(ct, "text/tab-separated-values", n) == 0) {
+            *fmt = IMP_FMT_TSV;
+            return true;
+        }
+        if (n == 24 && strncasecmp(ct, "application/vnd.ms-excel", n) == 0) {
+            *fmt = IMP_FMT_XLS;
+            return true;
+        }
     }
     srv_reply_problem(r, 415, "unsupported_media_type", "Content-Type",
-                      "send text/csv or application/x-ndjson, or name ?format=csv|jsonl|json");
+                      "send text/csv, text/tab-separated-values, application/x-ndjson or "
+                      "application/vnd.ms-excel, or name ?format=csv|tsv|jsonl|json|xls");
+    return false;
+}
+
+/* The charset parameter of the Content-Type (text/csv; charset=euc-kr) into
+ * out[cap], unquoted; false when there is none. */
+static bool content_charset(srv_req *r, char *out, size_t cap)
+{
+    const char *ct = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Content-Type");
+    for (const char *semi = ct ? strchr(ct, ';') : NULL; semi; semi = strchr(semi + 1, ';')) {
+        const char *v = semi + 1;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        if (strncasecmp(v, "charset=", 8) != 0) continue;
+        v += 8;
+        bool quoted = *v == '"';
+        v += quoted;
+        size_t n = strcspn(v, quoted ? "\"" : "; \t");
+        if (n == 0 || n >= cap) return false;
+        memcpy(out, v, n);
+        out[n] = '\0';
+        /* Names browsers and mailers give Korean Windows text, and ASCII. */
+        static const char *const cp949[] = {"ks_c_5601-1987", "windows-949", "x-windows-949",
+                                            "ms949", "uhc"};
+        for (size_t i = 0; i < sizeof cp949 / sizeof *cp949; i++)
+            if (strcasecmp(out, cp949[i]) == 0) (void)snprintf(out, cap, "cp949");
+        if (strcasecmp(out, "us-ascii") == 0) (void)snprintf(out, cap, "utf-8");
+        return true;
+    }
     return false;
 }
 
@@ -138,41 +184,18 @@ out:
     if (db) idx_db_close(db);
 }
 
-static json_t *report_json(const imp_report *rep)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "added", json_integer((json_int_t)rep->added));
-    json_object_set_new(o, "updated", json_integer((json_int_t)rep->updated));
-    json_object_set_new(o, "unchanged", json_integer((json_int_t)rep->unchanged));
-    json_object_set_new(o, "rejected", json_integer((json_int_t)rep->rejected));
-    json_t *issues = json_array();
-    for (size_t i = 0; i < rep->nissues; i++) {
-        const imp_issue *is = &rep->issues[i];
-        json_t *e = json_object();
-        json_object_set_new(e, "line", json_integer((json_int_t)is->line));
-        json_object_set_new(e, "field", is->field[0] ? json_string(is->field) : json_null());
-        json_t *m = json_string(is->msg);
-        json_object_set_new(e, "message", m ? m : json_string("(message not UTF-8)"));
-        json_object_set_new(e, "warning", json_boolean(is->warning));
-        json_array_append_new(issues, e);
-    }
-    json_object_set_new(o, "issues", issues);
-    json_t *names = json_array();
-    for (size_t i = 0; i < rep->nnew_institutions; i++) {
-        json_t *s = json_string(rep->new_institutions[i]);
-        if (s) json_array_append_new(names, s);
-    }
-    json_object_set_new(o, "new_institutions", names);
-    return o;
-}
-
 static void import_done(srv_req *r, void *arg)
 {
     import_job *j = arg;
     if (r) {
-        if (j->code == TM_OK)
-            srv_reply_json(r, 200, report_json(&j->rep));
-        else
+        if (j->code == TM_OK) {
+            tm_buf body = {0};
+            srv_jw w;
+            srv_jw_init(&w, &body);
+            api_report_write(&w, &j->rep);
+            srv_reply_json_text(r, 200, &body);
+            tm_buf_free(&body);
+        } else
             srv_reply_error(r, &j->err);
     }
     job_free(j);
@@ -218,6 +241,16 @@ void api_import(srv_req *r)
     j->len = len;
     j->fmt = fmt;
     j->opts.institution_id = inst;
+    /* The encoding: ?encoding=, else the charset; imp_enc checks the name
+     * (400 on field "encoding"). A name longer than any it knows is cut and
+     * so still refused. */
+    const char *qe = evhttp_find_header(&r->query, "encoding");
+    if (qe && *qe) {
+        (void)snprintf(j->encoding, sizeof j->encoding, "%s", qe);
+        j->opts.encoding = j->encoding;
+    } else if (content_charset(r, j->encoding, sizeof j->encoding)) {
+        j->opts.encoding = j->encoding;
+    }
     j->user_id = r->actor.user_id;
     srv_auth_address(r, j->addr, sizeof j->addr);
     if (!srv_req_offload(r, import_work, import_done, j)) {

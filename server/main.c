@@ -19,10 +19,12 @@
 #include "../index/idx_tech.h"
 #include "cli_demo.h"
 #include "cli_export.h"
+#include "cli_import.h"
+#include "cli_opt.h"
 #include "cli_user.h"
 #include "srv_http.h"
 
-#define EXIT_USAGE 2
+#define EXIT_USAGE CLI_EXIT_USAGE
 
 static const char usage_main[] =
     "usage: techmart COMMAND [options]\n"
@@ -72,23 +74,6 @@ static const char usage_serve[] =
     "\n"
     "SIGINT or SIGTERM stops it cleanly. Access lines go to stdout, errors to stderr.\n";
 
-static const char usage_import[] =
-    "usage: techmart import [--db FILE] [--dry-run] [--map COLUMN=FIELD]... PATH...\n"
-    "\n"
-    "Imports technologies. The format comes from each file's extension: .jsonl (one\n"
-    "record a line), .json (an array of records), .csv (a header row of field names;\n"
-    "lists separated by ';'). A record with the external_id (or, without one, the\n"
-    "institution and first patent number) of a stored technology updates it.\n"
-    "Bad records are reported as file:line: field: message and skipped; each file is\n"
-    "one transaction. Exit status 1 when any record was rejected.\n"
-    "\n"
-    "  --db FILE    database (TECHMART_DB; default techmart.db)\n"
-    "  --dry-run    check and count, store nothing\n"
-    "  --map COLUMN=FIELD  read the column COLUMN (a header name or JSON key) as\n"
-    "               FIELD (title, institution, applicants, summary, patent_number, ...),\n"
-    "               or drop it with FIELD ignore; repeatable; overrides the built-in\n"
-    "               Korean and English header names\n";
-
 static const char usage_demo[] =
     "usage: techmart demo [--db FILE] [--accounts]\n"
     "\n"
@@ -107,26 +92,6 @@ static const char usage_reindex[] = "usage: techmart reindex [--db FILE]\n"
                                     "\n"
                                     "  --db FILE    database (TECHMART_DB; default techmart.db)\n";
 
-static const char *env_or(const char *name, const char *dflt)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : dflt;
-}
-
-/* A decimal integer in [min, max] from a flag or environment value. */
-static int parse_int(const char *cmd, const char *what, const char *s, int min, int max, int *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < min || v > max) {
-        fprintf(stderr, "techmart %s: %s: \"%s\" is not an integer from %d to %d\n", cmd, what, s,
-                min, max);
-        return -1;
-    }
-    *out = (int)v;
-    return 0;
-}
-
 enum {
     OPT_DB = 1000,
     OPT_PORT,
@@ -136,9 +101,7 @@ enum {
     OPT_MAXCONN,
     OPT_DEADLINE,
     OPT_IDLE,
-    OPT_DRY,
     OPT_SECURE,
-    OPT_MAP,
     OPT_ACCOUNTS,
     OPT_SESSION_IDLE,
     OPT_SESSION_MAX,
@@ -156,9 +119,7 @@ static const struct option long_opts[] = {
     {"max-conns", required_argument, NULL, OPT_MAXCONN},
     {"deadline-ms", required_argument, NULL, OPT_DEADLINE},
     {"idle-timeout", required_argument, NULL, OPT_IDLE},
-    {"dry-run", no_argument, NULL, OPT_DRY},
     {"secure-cookies", no_argument, NULL, OPT_SECURE},
-    {"map", required_argument, NULL, OPT_MAP},
     {"accounts", no_argument, NULL, OPT_ACCOUNTS},
     {"session-idle", required_argument, NULL, OPT_SESSION_IDLE},
     {"session-max", required_argument, NULL, OPT_SESSION_MAX},
@@ -173,8 +134,6 @@ typedef struct cli_cmd {
     const char *name;
     const char *usage;
     bool serve;    /* the server's flags */
-    bool dry_run;  /* --dry-run */
-    bool map;      /* --map column=field (import) */
     bool accounts; /* --accounts */
     bool paths;    /* one or more file arguments */
 } cli_cmd;
@@ -182,8 +141,6 @@ typedef struct cli_cmd {
 typedef struct cli_opts {
     const char *db;
     srv_conf srv;
-    int dry_run;
-    imp_map map; /* --map rules; imp_map_free() */
     int accounts;
 } cli_opts;
 
@@ -225,7 +182,7 @@ static int *cli_int_field(srv_conf *c, const cli_int *ci)
 static int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
 {
     int c, help = 0;
-    o->db = env_or("TECHMART_DB", "techmart.db");
+    o->db = cli_opt_env("TECHMART_DB", "techmart.db");
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
@@ -237,16 +194,7 @@ static int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
             o->db = optarg;
         else if (c == 'h' || c == OPT_HELP)
             help = 1;
-        else if (c == OPT_DRY && cmd->dry_run)
-            o->dry_run = 1;
-        else if (c == OPT_MAP && cmd->map) {
-            tm_err merr = {0};
-            if (imp_map_rule_add(&o->map, optarg, &merr) != TM_OK) {
-                fprintf(stderr, "techmart %s: --map: %s\n", cmd->name, merr.msg);
-                imp_map_free(&o->map);
-                return EXIT_USAGE;
-            }
-        } else if (c == OPT_ACCOUNTS && cmd->accounts)
+        else if (c == OPT_ACCOUNTS && cmd->accounts)
             o->accounts = 1;
         else if (c == OPT_BIND && cmd->serve)
             o->srv.bind = optarg;
@@ -255,8 +203,8 @@ static int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
         else if (c == OPT_SECURE && cmd->serve)
             o->srv.policy.secure_cookies = true;
         else if (ci && cmd->serve) {
-            if (parse_int(cmd->name, ci->flag, optarg, ci->min, ci->max,
-                          cli_int_field(&o->srv, ci)))
+            if (cli_opt_parse_int(cmd->name, ci->flag, optarg, ci->min, ci->max,
+                                  cli_int_field(&o->srv, ci)))
                 return EXIT_USAGE;
         } else
             ok = false;
@@ -287,13 +235,13 @@ static int serve_env(srv_conf *c)
     for (size_t i = 0; i < sizeof cli_ints / sizeof cli_ints[0]; i++) {
         const char *v = getenv(cli_ints[i].env);
         if (v && *v &&
-            parse_int("serve", cli_ints[i].env, v, cli_ints[i].min, cli_ints[i].max,
-                      cli_int_field(c, &cli_ints[i])))
+            cli_opt_parse_int("serve", cli_ints[i].env, v, cli_ints[i].min, cli_ints[i].max,
+                              cli_int_field(c, &cli_ints[i])))
             return -1;
     }
-    c->bind = env_or("TECHMART_BIND", c->bind);
-    c->web_root = env_or("TECHMART_WEB", c->web_root);
-    const char *sec = env_or("TECHMART_SECURE_COOKIES", "0");
+    c->bind = cli_opt_env("TECHMART_BIND", c->bind);
+    c->web_root = cli_opt_env("TECHMART_WEB", c->web_root);
+    const char *sec = cli_opt_env("TECHMART_SECURE_COOKIES", "0");
     if (strcmp(sec, "0") != 0 && strcmp(sec, "1") != 0) {
         fprintf(stderr, "techmart serve: TECHMART_SECURE_COOKIES: \"%s\" is not 0 or 1\n", sec);
         return -1;
@@ -342,53 +290,6 @@ static int cmd_serve(int argc, char **argv)
     return 0;
 }
 
-static int open_db(const char *cmd, const char *path, idx_db **db)
-{
-    tm_err err = {0};
-    if (idx_db_open(path, db, &err) != TM_OK) {
-        fprintf(stderr, "techmart %s: %s\n", cmd, err.msg);
-        return 1;
-    }
-    return 0;
-}
-
-static int cmd_import(int argc, char **argv)
-{
-    cli_opts o = {0};
-    static const cli_cmd cmd = {"import", usage_import, .dry_run = true, .paths = true,
-                                .map = true};
-    int rc = cli_parse(&cmd, argc, argv, &o);
-    if (rc != CLI_RUN) {
-        imp_map_free(&o.map);
-        return rc;
-    }
-    idx_db *db;
-    if (open_db("import", o.db, &db)) {
-        imp_map_free(&o.map);
-        return 1;
-    }
-    int status = 0;
-    for (int i = optind; i < argc; i++) {
-        imp_report rep = {0};
-        tm_err err = {0};
-        imp_opts io = {.dry_run = o.dry_run != 0, .map = &o.map};
-        if (imp_file(db, argv[i], &io, &rep, &err) != TM_OK) {
-            fprintf(stderr, "%s: %s%s%s\n", argv[i], err.field[0] ? err.field : "",
-                    err.field[0] ? ": " : "", err.msg);
-            status = 1;
-        } else {
-            char label[4096];
-            (void)snprintf(label, sizeof label, "%s%s", argv[i], o.dry_run ? " (dry run)" : "");
-            imp_report_print(&rep, label, stdout);
-            if (rep.rejected) status = 1;
-        }
-        imp_report_free(&rep);
-    }
-    idx_db_close(db);
-    imp_map_free(&o.map);
-    return status;
-}
-
 static int cmd_demo(int argc, char **argv)
 {
     cli_opts o = {0};
@@ -396,7 +297,7 @@ static int cmd_demo(int argc, char **argv)
     int rc = cli_parse(&cmd, argc, argv, &o);
     if (rc != CLI_RUN) return rc;
     idx_db *db;
-    if (open_db("demo", o.db, &db)) return 1;
+    if (cli_opt_open_db("demo", o.db, &db)) return 1;
     imp_report irep = {0}, trep = {0};
     tm_err err = {0};
     int status = 0;
@@ -425,7 +326,7 @@ static int cmd_reindex(int argc, char **argv)
     int rc = cli_parse(&cmd, argc, argv, &o);
     if (rc != CLI_RUN) return rc;
     idx_db *db;
-    if (open_db("reindex", o.db, &db)) return 1;
+    if (cli_opt_open_db("reindex", o.db, &db)) return 1;
     tm_err err = {0};
     int64_t n = 0;
     int code = idx_db_begin_write(db, &err);
@@ -471,8 +372,8 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
-        {"serve", cmd_serve},        {"import", cmd_import},  {"demo", cmd_demo},
-        {"reindex", cmd_reindex},    {"user", cli_user_main}, {"institution", cli_inst_main},
+        {"serve", cmd_serve},        {"import", cli_import_main}, {"demo", cmd_demo},
+        {"reindex", cmd_reindex},    {"user", cli_user_main},     {"institution", cli_inst_main},
         {"export", cli_export_main},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)

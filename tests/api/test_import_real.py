@@ -101,26 +101,68 @@ def query(db, sql, *args):
 def every_real_csv_imports_with_no_rejection():
     if not has_data():
         return
-    encoding = has_option("--encoding")
     for rel in CSV_FILES:
-        extra, path = (), rel
-        if rel.endswith(".cp949.csv"):
-            if encoding:
-                extra = ("--encoding", "cp949")
-            else:
-                # The headers are still checked, on a UTF-8 copy made here.
-                print(f"note: techmart import has no --encoding yet: {rel} is imported as a "
-                      "UTF-8 copy", flush=True)
-                copy = tempfile.TemporaryDirectory(prefix="tm_real_")
-                path = os.path.join(copy.name, "inu_catalogue_ko_headers.utf8.csv")
-                with open(os.path.join(DATA, rel), encoding="cp949", newline="") as f:
-                    text = f.read()
-                with open(path, "w", encoding="utf-8", newline="") as f:
-                    f.write(text)
         records, distinct = expected_csv(rel)
-        counts, _, _, tmp = import_one(path, *extra)
+        counts, out, _, tmp = import_one(rel)
         check_counts(rel, counts, records, distinct)
+        # The report names an encoding only when it was not UTF-8.
+        enc = "cp949" if CSV_FILES[rel][0] == "cp949" else None
+        check(("encoding: cp949 (detected)" in out) == (enc is not None), f"{rel}: {out[-300:]}")
         tmp.cleanup()
+    if has_option("--encoding"):
+        rel = "variants/inu_catalogue_ko_headers.cp949.csv"
+        records, distinct = expected_csv(rel)
+        counts, out, _, tmp = import_one(rel, "--encoding", "euc-kr")
+        check_counts(rel, counts, records, distinct)
+        check("encoding: cp949 (forced)" in out, out[-300:])
+        tmp.cleanup()
+
+
+@test
+def the_ntis_xls_imports_as_its_clean_jsonl_says():
+    """raw/ntis_rnd_patent_outcomes_2013.xls is the source of
+    clean/kr_ntis_rnd_patents_2013.jsonl: the same records, ids, titles and
+    applicants, read by our own BIFF8 reader."""
+    if not has_data():
+        return
+    ws = lambda s: re.sub(r"\s+", " ", s or "").strip()
+    rel = "raw/ntis_rnd_patent_outcomes_2013.xls"
+    with open(os.path.join(DATA, "clean/kr_ntis_rnd_patents_2013.jsonl"), encoding="utf-8") as f:
+        clean = {r["outcome_id"]: r for r in (json.loads(x) for x in f if x.strip())}
+    counts, out, db, tmp = import_one(rel)
+    check_counts(rel, counts, len(clean), len(clean))
+    check("encoding:" not in out, "an .xls has no text encoding to report")
+    # Every warning is explained: columns not imported, or a field kept as a keyword.
+    for line in out.splitlines():
+        if line.startswith("warning: "):
+            check("ignored columns: " in line or "is not a known field; kept as a keyword" in line,
+                  line)
+    rows = query(db, "SELECT t.external_id, t.title, i.name, (SELECT count(*) FROM patent p"
+                 " WHERE p.technology_id = t.id) FROM technology t"
+                 " JOIN institution i ON i.id = t.institution_id")
+    check({r[0] for r in rows} == set(clean), "the external ids are not the outcome ids")
+    bad = [r for r in rows if ws(r[1]) != ws(clean[r[0]]["title"])]
+    check(not bad, f"{len(bad)} titles differ, e.g. {bad[:2]}")
+
+    def owners(rec):
+        """The names the institution may be: an applicant; the first of
+        several joined by spaces; an applicant as the .xls spells it, with
+        the README's entity damage ("R&DB" written "Ramp;DB", cut at ';')."""
+        for x in rec["applicants"]:
+            for a in re.split(r"[,;]", x):
+                yield ws(a)
+                yield ws(a).split(" ")[0]
+            yield ws(x.replace("&", "amp;").split(";")[0])
+
+    bad = [r for r in rows if ws(r[2]) not in set(owners(clean[r[0]]))]
+    check(not bad, f"{len(bad)} institutions are none of the applicants, e.g. {bad[:2]}")
+    check(all(r[3] == 1 for r in rows), "every outcome is one patent")
+    tmp.cleanup()
+    # Its .xlsx sibling is refused, with the way out.
+    with tempfile.TemporaryDirectory(prefix="tm_real_") as t:
+        code, out, err = run("import", "--db", os.path.join(t, "t.db"),
+                             os.path.join(DATA, "raw/nasa_patents.xlsx"))
+        check(code != 0 and ".xlsx is not supported: save it as .xls" in out + err, out + err)
 
 
 @test

@@ -316,7 +316,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_expect e = {0};
 
     fz_setup("fuzz_csv");
-    compare(data, size, 0, &dflt, &e, forced);
+    /* The import reads the input after imp_enc, which removes a BOM. */
+    size_t skip = fz_enc_skip(data, size);
+    if (skip) compare(data + skip, size - skip, 0, &dflt, &e, forced);
+    compare(data, size, 0, &dflt, skip ? NULL : &e, forced);
     compare(data, size, 0, &small, NULL, false);
     if (size >= 2 && size < FZ_CHUNK) {
         size_t ks[3] = {1, size / 2, size - 1};

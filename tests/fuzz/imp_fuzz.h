@@ -12,6 +12,13 @@
  * the database fail (no other connection, no size limit), so any error in
  * SQLite's log aborts.
  *
+ * Imports force the encoding to UTF-8 (imp_enc passes the bytes through, so
+ * the readers' reference models hold), but imp_enc still removes a leading
+ * UTF-8 BOM (the targets write their expectations for the input without it:
+ * fz_enc_skip) and refuses what looks like UTF-16 or UTF-32 (fz_import then
+ * expects the file to fail on "encoding"; tests/fuzz/fuzz_enc.c checks that
+ * guess against its own model).
+ *
  * Header of static functions, included by the fuzz targets only. */
 #ifndef IMP_FUZZ_H
 #define IMP_FUZZ_H
@@ -30,6 +37,7 @@
 #include "../../common/tm_err.h"
 #include "../../common/tm_utf8.h"
 #include "../../import/imp.h"
+#include "../../import/imp_enc.h"
 #include "../../import/imp_rec.h"
 #include "../../index/idx_db.h"
 #include "../../index/idx_enum.h"
@@ -286,14 +294,39 @@ static void fz_check_report(const imp_report *rep, const fz_expect *e, const cha
     free(text);
 }
 
+/* The bytes imp_enc removes before the reader sees the input: a leading
+ * UTF-8 BOM. */
+static size_t fz_enc_skip(const uint8_t *data, size_t size)
+{
+    return size >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+}
+
+/* Whether imp_enc refuses data forced to UTF-8 (UTF-16 or UTF-32 text). */
+static bool fz_enc_refused(const uint8_t *data, size_t size)
+{
+    tm_err err = {0};
+    FILE *f = fmemopen((void *)data, size, "rb");
+    FZ_ASSERT(f != NULL, "fmemopen");
+    FILE *u = imp_enc_open(f, "utf-8", NULL, &err);
+    if (u) fclose(u);
+    fclose(f);
+    FZ_ASSERT(u || strcmp(err.field, "encoding") == 0, "imp_enc failed on [%s]: %s", err.field,
+              err.msg);
+    return u == NULL;
+}
+
 /* Imports data as a file called name, with the forced institution and as a
- * dry run as asked, and checks everything against e. */
+ * dry run as asked, and checks everything against e (or, when imp_enc
+ * refuses the input, a failure on "encoding"). */
 static void fz_import(const uint8_t *data, size_t size, const char *name, imp_format fmt,
                       bool dry_run, bool forced, const fz_expect *e)
 {
-    imp_opts opts = {.dry_run = dry_run, .institution_id = forced ? fz.forced_id : 0};
+    imp_opts opts = {
+        .dry_run = dry_run, .institution_id = forced ? fz.forced_id : 0, .encoding = "utf-8"};
     imp_report rep = {0};
     tm_err err = {0};
+    static const fz_expect refused = {.fails = true, .fail_field = "encoding"};
+    if (fz_enc_refused(data, size)) e = &refused;
 
     if (fz.inputs >= FZ_DB_INPUTS) {
         fz_check_db();

@@ -551,4 +551,52 @@ TM_TEST(bm25_weights_in_sql_match_the_engine_table)
     CHECK(strstr(idx_stmt_sql(IDX_STMT_SEARCH_MATCH_RANK), want) != NULL);
 }
 
+/* idx_tech_upsert_diff's parts: each one changed alone is named alone. */
+static unsigned diff_of(idx_db *db, idx_tech *t)
+{
+    tm_err err = {0};
+    idx_upsert_res res;
+    int code = idx_db_begin_write(db, &err);
+    if (code == TM_OK) code = idx_tech_upsert_diff(db, t, &res, &err);
+    idx_db_rollback(db); /* look, do not keep */
+    return code == TM_OK && res.kind == IDX_UPSERT_UPDATED ? res.changed : 0xffffffffu;
+}
+
+TM_TEST(upsert_diff_names_exactly_the_parts_that_change)
+{
+    idx_db *db = fresh_db();
+    idx_tech t;
+    idx_upsert_res res;
+    make_tech(&t, "D-1", "심박 측정 장치", "고려대학교", "10-2019-0012345");
+    CHECK(upsert(db, &t, &res) == TM_OK && res.kind == IDX_UPSERT_ADDED);
+    tm_err err = {0};
+    CHECK(idx_db_begin_write(db, &err) == TM_OK);
+    CHECK(idx_tech_upsert_diff(db, &t, &res, &err) == TM_OK);
+    CHECK(res.kind == IDX_UPSERT_UNCHANGED && res.changed == 0);
+    idx_db_rollback(db);
+
+    t.trl = 7;
+    CHECK(diff_of(db, &t) == 1u << IDX_TECH_F_TRL);
+    t.trl = 4;
+    free(t.title);
+    t.title = tm_xstrdup("심박 측정 장치 개량");
+    idx_strv_push(&t.keywords, "센서");
+    CHECK(diff_of(db, &t) == ((1u << IDX_TECH_F_TITLE) | (1u << IDX_TECH_F_KEYWORDS)));
+    idx_tech_clear(&t);
+    make_tech(&t, "D-1", "심박 측정 장치", "고려대학교", "10-2019-0012345");
+    free(t.patents[0].country);
+    t.patents[0].country = tm_xstrdup("US");
+    free(t.institution);
+    t.institution = tm_xstrdup("서울대학교");
+    CHECK(diff_of(db, &t) == ((1u << IDX_TECH_F_PATENTS) | (1u << IDX_TECH_F_INSTITUTION)));
+    CHECK(strcmp(idx_tech_f_name(IDX_TECH_F_PATENTS), "patents") == 0);
+    CHECK(idx_tech_f_name(IDX_TECH_F__COUNT) == NULL);
+    /* the rolled-back looks left the stored record as it was */
+    idx_tech_clear(&t);
+    make_tech(&t, "D-1", "심박 측정 장치", "고려대학교", "10-2019-0012345");
+    CHECK(upsert(db, &t, &res) == TM_OK && res.kind == IDX_UPSERT_UNCHANGED);
+    idx_tech_clear(&t);
+    drop_db(db);
+}
+
 TM_TEST_MAIN()

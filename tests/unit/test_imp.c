@@ -772,7 +772,8 @@ TM_TEST(csv_cells_must_be_utf8_and_unknown_columns_warn_once)
     CHECK(import_text(db, "u.csv", IMP_FMT_CSV, text, NULL, &rep, &err) == TM_OK);
     CHECK(rep.added == 2 && rep.rejected == 1 && rep.warnings == 2);
     char *out = report_text(&rep);
-    CHECK(has_line(out, "u.csv:3: title: is not valid UTF-8"));
+    CHECK(has_line(out, "u.csv:3: title: is not valid UTF-8 (if the file is CP949/EUC-KR, name its "
+                        "encoding: --encoding cp949)"));
     CHECK(has_line(out, "warning: u.csv:1: column 4: has no name; ignored"));
     CHECK(has_line(out, "warning: u.csv:2: colour: unknown field; ignored"));
     free(out);
@@ -1136,6 +1137,135 @@ TM_TEST(a_report_keeps_the_first_issues_and_says_how_many_more)
     free(out);
     imp_report_free(&rep);
     tm_buf_free(&b);
+    drop_db(db);
+}
+
+TM_TEST(xls_and_xlsx_are_chosen_by_extension)
+{
+    imp_format fmt = IMP_FMT_CSV;
+    tm_err err = {0};
+    CHECK(imp_format_of("a/NTIS.XLS", &fmt, &err) == TM_OK && fmt == IMP_FMT_XLS);
+    fmt = IMP_FMT_CSV;
+    CHECK(imp_format_of("b.xlsx", &fmt, &err) == TM_OK && fmt == IMP_FMT_XLS);
+    CHECK(imp_format_of("b.ods", &fmt, &err) == TM_EINVAL);
+    CHECK(strstr(err.msg, ".xls") != NULL);
+}
+
+TM_TEST(cp949_text_is_detected_decoded_and_reported)
+{
+    idx_db *db = fresh_db();
+    imp_report rep = {0};
+    tm_err err = {0};
+    /* title,institution / 기술,기관 in CP949 */
+    const char *text = "title,institution\n\xB1\xE2\xBC\xFA,\xB1\xE2\xB0\xFC\n";
+    CHECK(import_text(db, "k.csv", IMP_FMT_CSV, text, NULL, &rep, &err) == TM_OK);
+    CHECK(rep.added == 1 && rep.rejected == 0);
+    CHECK_STR(rep.encoding, "cp949");
+    CHECK(rep.encoding_detected);
+    char *out = report_text(&rep);
+    CHECK(has_line(out, "encoding: cp949 (detected)"));
+    free(out);
+    imp_report_free(&rep);
+    /* Forced to UTF-8, the row is not text: rejected, and no encoding line. */
+    imp_opts opts = {.encoding = "utf-8"};
+    CHECK(import_text(db, "k.csv", IMP_FMT_CSV, text, &opts, &rep, &err) == TM_OK);
+    CHECK(rep.added == 0 && rep.rejected == 1 && rep.encoding[0] == '\0');
+    imp_report_free(&rep);
+    opts.encoding = "euc-kr";
+    CHECK(
+        import_text(db, "k.jsonl", IMP_FMT_JSONL,
+                    "{\"title\": \"\xB1\xE2\xBC\xFA 2\", \"institution\": \"\xB1\xE2\xB0\xFC\"}\n",
+                    &opts, &rep, &err) == TM_OK);
+    CHECK(rep.added == 1 && !rep.encoding_detected);
+    out = report_text(&rep);
+    CHECK(has_line(out, "encoding: cp949 (forced)"));
+    free(out);
+    imp_report_free(&rep);
+    opts.encoding = "latin-1";
+    CHECK(import_text(db, "k.csv", IMP_FMT_CSV, "title\nx\n", &opts, &rep, &err) == TM_EINVAL);
+    CHECK_STR(err.field, "encoding");
+    CHECK(tech_count(db) == 2);
+    drop_db(db);
+}
+
+TM_TEST(a_utf16_file_fails_on_encoding_and_stores_nothing)
+{
+    idx_db *db = fresh_db();
+    imp_report rep = {0};
+    tm_err err = {0};
+    /* "title\nA\n" in UTF-16LE with its BOM */
+    static const char u16[] = "\xFF\xFEt\0i\0t\0l\0e\0\n\0A\0\n\0";
+    FILE *f = fmemopen((void *)u16, sizeof u16 - 1, "rb");
+    CHECK(f != NULL);
+    if (f) {
+        CHECK(imp_stream(db, f, "u.csv", IMP_FMT_CSV, NULL, &rep, &err) == TM_EINVAL);
+        fclose(f);
+    }
+    CHECK_STR(err.field, "encoding");
+    CHECK(strstr(err.msg, "UTF-16") != NULL);
+    CHECK(rep.added + rep.rejected + rep.warnings + rep.nissues == 0 && tech_count(db) == 0);
+    imp_report_free(&rep);
+    drop_db(db);
+}
+
+TM_TEST(an_xls_sheet_imports_through_the_table_rules)
+{
+    idx_db *db = fresh_db();
+    imp_report rep = {0};
+    tm_err err = {0};
+    int64_t inst = 0;
+    CHECK(import_text(db, "i.csv", IMP_FMT_CSV, "title,institution\nX,Sheet Owner\n", NULL, &rep,
+                      &err) == TM_OK);
+    CHECK(idx_inst_find(db, "Sheet Owner", &inst, &err) == TM_OK && inst > 0);
+    imp_report_free(&rep);
+    /* small.xls has no institution column: the file fails unless one is forced. */
+    CHECK(imp_file(db, DATA "small.xls", NULL, &rep, &err) == TM_EINVAL);
+    CHECK_STR(err.field, "header");
+    imp_opts opts = {.institution_id = inst};
+    CHECK(imp_file(db, DATA "small.xls", &opts, &rep, &err) == TM_OK);
+    CHECK(rep.added == 4 && rep.rejected == 2 && rep.encoding[0] == '\0');
+    char *out = report_text(&rep);
+    CHECK(has_line(out, "small.xls:5: 기술명: is required"));
+    CHECK(has_line(out, "small.xls:7: 기술명: is required"));
+    CHECK(has_line(out, "warning: small.xls:1: ignored columns: 성과연도"));
+    free(out);
+    imp_report_free(&rep);
+    CHECK(tech_count(db) == 5);
+    /* A CSV named .xls is refused as a whole, by the reader. */
+    char path[] = "/tmp/tm_test_imp_XXXXXX.xls";
+    int fd = mkstemps(path, 4);
+    CHECK(fd >= 0);
+    if (fd >= 0) {
+        CHECK(write(fd, "title\nx\n", 8) == 8);
+        close(fd);
+        CHECK(imp_file(db, path, &opts, &rep, &err) == TM_EINVAL);
+        CHECK_STR(err.field, "file");
+        CHECK(strstr(err.msg, "not an Excel 97-2003 .xls file") != NULL);
+        unlink(path);
+    }
+    CHECK(rep.added + rep.rejected + rep.nissues == 0);
+    imp_report_free(&rep);
+    drop_db(db);
+}
+
+TM_TEST(a_repeated_external_id_with_other_content_is_warned_about)
+{
+    idx_db *db = fresh_db();
+    imp_report rep = {0};
+    tm_err err = {0};
+    const char *text = "title,external_id,institution\n"
+                       "A,r1,I\n"
+                       "B,r2,I\n"
+                       "A,r1,I\n"   /* the same again: no warning */
+                       "A2,r1,I\n"; /* other content: replaces line 4 */
+    CHECK(import_text(db, "r.csv", IMP_FMT_CSV, text, NULL, &rep, &err) == TM_OK);
+    CHECK(rep.added == 2 && rep.updated == 1 && rep.unchanged == 1 && rep.warnings == 1);
+    char *out = report_text(&rep);
+    CHECK(has_line(out, "warning: r.csv:5: external_id: external_id r1 also on line 4; this record "
+                        "replaces it"));
+    free(out);
+    imp_report_free(&rep);
+    CHECK(tech_count(db) == 2);
     drop_db(db);
 }
 
