@@ -3,6 +3,9 @@
 #
 #   (a) a generated catalogue (bench/gen_catalogue.py), cached in build/bench/
 #   (b) import rate: build/techmart import into a fresh database
+#   (b2) import memory: peak RSS (/usr/bin/time -v) of `import --dry-run` of
+#       generated CSV files of 10 MB, 100 MB and 1 GB (bench/gen_big_csv.py,
+#       written to build/bench/ and deleted after): streaming means flat
 #   (c) build/techmart serve --threads 2 on a free loopback port
 #   (d) throughput: wrk -t2 -c64 over distinct queries (bench/gen_queries.py)
 #   (e) latency:    wrk -t1 -c4
@@ -21,6 +24,7 @@
 #   BENCH_QUERIES=N   distinct queries to replay (default 20000)
 #   BENCH_LOGINS=0    skip (e2); BENCH_LOGIN_CLIENTS=N logins in flight (default 20),
 #   BENCH_LOGIN_DURATION=S seconds per (e2) run (default 10, quick 5)
+#   BENCH_BIG=0       skip (b2); BENCH_BIG_SIZES="10M 100M 1G" its sizes (quick: 10M 100M)
 #   TECHMART=PATH     binary (default build/techmart)
 # Only loopback addresses are used; every wait is bounded in time.
 set -eu
@@ -44,6 +48,8 @@ LOGINS=${BENCH_LOGINS:-1}
 LCLIENTS=${BENCH_LOGIN_CLIENTS:-20}
 if [ "$QUICK" = 1 ]; then LDUR=${BENCH_LOGIN_DURATION:-5}; LWARM=2; else LDUR=${BENCH_LOGIN_DURATION:-10}; LWARM=3; fi
 PY=${PYTHON:-python3}
+BIG=${BENCH_BIG:-1}
+if [ "$QUICK" = 1 ]; then BIG_SIZES=${BENCH_BIG_SIZES:-10M 100M}; else BIG_SIZES=${BENCH_BIG_SIZES:-10M 100M 1G}; fi
 
 case "$SIZE" in
 *[!0-9]* | "") echo "bench: BENCH_SIZE must be a number" >&2; exit 2 ;;
@@ -64,6 +70,10 @@ for tool in "$PY" wrk curl; do
     command -v "$tool" >/dev/null 2>&1 || { echo "bench: $tool is missing (make deps-bench)" >&2; exit 2; }
 done
 [ -x "$BIN" ] || { echo "bench: $BIN is missing (make build/techmart)" >&2; exit 2; }
+if [ "$BIG" != 0 ] && [ ! -x /usr/bin/time ]; then
+    echo "bench: /usr/bin/time is missing (make deps-bench), or BENCH_BIG=0" >&2
+    exit 2
+fi
 mkdir -p "$OUT"
 
 LOG="$OUT/bench.log"
@@ -181,6 +191,49 @@ fi
 IMPORT_RATE=$(awk -v n="$SIZE" -v s="$IMPORT_S" 'BEGIN { printf "%.0f", n / s }')
 say "    $(tail -n 1 "$OUT/import.out" | cut -c1-160)..."
 say "    $SIZE technologies in $IMPORT_S s: $IMPORT_RATE technologies/s, database $(du -h "$DB" | cut -f1)"
+
+# ---------------------------------------------------------------- (b2) import memory
+# The readers stream (import/imp.h): the peak RSS of a dry run must not grow
+# with the file. Each file is generated, imported with --dry-run (nothing
+# stored; the database stays empty) under /usr/bin/time -v, and deleted.
+BIG_FIGS="" BIG_FIRST="" BIG_LAST="" V_BIG="skipped"
+if [ "$BIG" != 0 ]; then
+    say "(b2) import memory: $BIN import --dry-run of generated CSV files ($BIG_SIZES), peak RSS"
+    BIG_DB="$OUT/big.db"
+    for sz in $BIG_SIZES; do
+        BIG_CSV="$OUT/big-$sz.csv"
+        rm -f "$BIG_DB" "$BIG_DB-wal" "$BIG_DB-shm" "$BIG_DB-journal"
+        if ! timeout 3600 "$PY" bench/gen_big_csv.py "$sz" "$BIG_CSV" --seed "$SEED" 2>"$OUT/big-gen.out"; then
+            rm -f "$BIG_CSV"
+            echo "bench: bench/gen_big_csv.py $sz failed: $(cat "$OUT/big-gen.out")" >&2
+            exit 1
+        fi
+        BIG_ROWS=$(cut -d' ' -f1 "$OUT/big-gen.out")
+        BIG_BYTES=$(wc -c <"$BIG_CSV")
+        BIG_RC=0
+        timeout 3600 /usr/bin/time -v "$BIN" import --dry-run --db "$BIG_DB" "$BIG_CSV" \
+            >"$OUT/big-$sz.out" 2>&1 || BIG_RC=$?
+        rm -f "$BIG_CSV" "$BIG_DB" "$BIG_DB-wal" "$BIG_DB-shm" "$BIG_DB-journal"
+        RSS_KB=$(sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$OUT/big-$sz.out")
+        WALL=$(sed -n 's/^[[:space:]]*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$OUT/big-$sz.out")
+        if [ "$BIG_RC" -ne 0 ] || [ -z "$RSS_KB" ]; then
+            say "    WARNING: $sz: the import exited $BIG_RC; its output:"
+            grep -v '^[[:space:]]' "$OUT/big-$sz.out" | head -n 10 | sed 's/^/      /' | tee -a "$LOG"
+            V_BIG="not measured"
+            continue
+        fi
+        RSS_MB=$(awk -v k="$RSS_KB" 'BEGIN { printf "%.1f", k / 1024 }')
+        say "    $sz: $(thousands "$BIG_BYTES") bytes, $(thousands "$BIG_ROWS") rows in $WALL: peak RSS $RSS_MB MiB"
+        say "      $(grep -v '^[[:space:]]' "$OUT/big-$sz.out" | tail -n 1 | cut -d';' -f1)"
+        BIG_FIGS="$BIG_FIGS${BIG_FIGS:+, }$sz $RSS_MB MiB"
+        [ -n "$BIG_FIRST" ] || BIG_FIRST=$RSS_KB
+        BIG_LAST=$RSS_KB
+    done
+    # Flat: the largest file peaks at most 16 MiB above the smallest.
+    if [ "$V_BIG" != "not measured" ] && [ -n "$BIG_LAST" ]; then
+        V_BIG=$(awk -v a="$BIG_FIRST" -v b="$BIG_LAST" 'BEGIN { print ((b - a <= 16384) ? "met" : "missed") }')
+    fi
+fi
 
 # ---------------------------------------------------------------- accounts for (e2)
 # One company account per login client, all with one random password (each
@@ -363,6 +416,7 @@ done
     echo "| measure | result | target | |"
     echo "|---|---|---|---|"
     echo "| import | $(thousands "$IMPORT_RATE") technologies/s ($IMPORT_S s) | >= 20,000/s | $V_IMPORT |"
+    [ -n "$BIG_FIGS" ] && echo "| import memory (peak RSS, CSV --dry-run) | $BIG_FIGS | flat (largest <= smallest + 16 MiB) | $V_BIG |"
     echo "| search throughput (wrk -t2 -c64, ${DUR} s) | $(thousands "${RPS:-0}") searches/s | >= 5,000/s | $V_RPS |"
     echo "| search latency (wrk -t1 -c4, ${DUR} s) | p50 $P50 ms, p90 $P90 ms, p99 $P99 ms | p99 < 10 ms | $V_P99 |"
     if [ -n "$LL_RES" ]; then

@@ -72,6 +72,25 @@ static const char *type_name(const json_t *v)
     }
 }
 
+/* Jansson's message, in words a user can act on for the errors a broken or
+ * hostile file gives (its own text quotes the undecodable bytes, which would
+ * make the message itself invalid UTF-8). */
+static const char *parse_reason(const json_error_t *je)
+{
+    switch (json_error_code(je)) {
+    case json_error_invalid_utf8:
+        return "the text is not valid UTF-8 (save the file as UTF-8)";
+    case json_error_stack_overflow:
+        return "arrays or objects are nested too deeply (more than 2048 levels)";
+    case json_error_null_character:
+        return "a string holds a NUL character (\\u0000)";
+    case json_error_null_byte_in_key:
+        return "a key holds a NUL character (\\u0000)";
+    default:
+        return je->text;
+    }
+}
+
 /* Parses one record of n bytes that starts on line line0 after col0
  * characters of that line. */
 static imp_json_kind parse(const char *p, size_t n, size_t line0, size_t col0, json_t **obj,
@@ -82,10 +101,10 @@ static imp_json_kind parse(const char *p, size_t n, size_t line0, size_t col0, j
     if (!v) {
         if (je.line > 1)
             tm_err_set(err, TM_EINVAL, NULL, "invalid JSON at line %zu, column %d: %s",
-                       line0 + (size_t)je.line - 1, je.column, je.text);
+                       line0 + (size_t)je.line - 1, je.column, parse_reason(&je));
         else
             tm_err_set(err, TM_EINVAL, NULL, "invalid JSON at column %zu: %s",
-                       col0 + (size_t)(je.column > 0 ? je.column : 1), je.text);
+                       col0 + (size_t)(je.column > 0 ? je.column : 1), parse_reason(&je));
         return IMP_JSON_BAD;
     }
     if (!json_is_object(v)) {

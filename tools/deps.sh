@@ -6,7 +6,7 @@ pkgs="build-essential pkg-config libevent-dev libsqlite3-dev sqlite3 libjansson-
 case "${1:-build}" in
 build) ;;
 test) pkgs="$pkgs python3 python3-yaml curl" ;;
-bench) pkgs="$pkgs python3 curl wrk valgrind" ;;
+bench) pkgs="$pkgs python3 curl wrk valgrind time" ;;
 fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 *) echo "deps.sh: unknown set '$1'" >&2; exit 2 ;;
 esac
