@@ -42,9 +42,10 @@
  * sheet, or more than IMP_XLS_CELLS_MAX non-empty cells. imp_xls_next()
  * never fails once the file is open (IMP_XLS_FAIL is kept for the shape).
  *
- * Use (imp.c, not wired yet): pick this reader by the extension .xls or the
- * signature D0 CF 11 E0 (imp_cfb_is_cfb()); an HTTP upload already in
- * memory goes to imp_xls_open_mem(). Then run the loop used for imp_csv:
+ * Use (imp_prod.c is the importer's user): the importer picks this reader
+ * by the extension .xls and reads the stream into memory for
+ * imp_xls_open_mem() (uploads are in memory anyway). The loop, as for
+ * imp_csv:
  *
  *     imp_xls *x = NULL;
  *     if ((rc = imp_xls_open(path, NULL, NULL, &x, err)) != TM_OK) goto out;

@@ -8,8 +8,8 @@
  * NUL-terminated, within field_max and valid UTF-8, never a row of empty
  * fields; BAD rows with a message and a column inside the limits; the END
  * repeats. With the default limits nothing may be BAD unless a cell is past
- * column 256 or over 1 MiB. Not yet imported through imp_stream(): imp.c
- * does not read .xls.
+ * column 256 or over 1 MiB. (The importer's .xls path, imp_prod.c, is
+ * fuzzed through this reader.)
  *
  * So that mutations reach the BIFF records and not only the container, each
  * input is also wrapped, as is, as the Workbook stream of a sound compound
