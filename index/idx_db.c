@@ -374,20 +374,35 @@ void idx_db_rollback(idx_db *db)
     if (!sqlite3_get_autocommit(db->h)) (void)sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* Runs a prepared statement that returns no row: the savepoints come once
+ * per imported record, and preparing them each time cost more than running
+ * them. */
+static int step_stmt(idx_db *db, idx_stmt id, tm_err *err)
+{
+    sqlite3_stmt *s = idx_db_stmt(db, id, err);
+    if (!s) return err ? err->code : TM_EINTERNAL;
+    int rc = sqlite3_step(s);
+    int code = rc == SQLITE_DONE ? TM_OK : idx_db_fail(db, rc, err);
+    idx_db_stmt_done(s);
+    return code;
+}
+
 int idx_db_savepoint(idx_db *db, tm_err *err)
 {
-    return exec(db, "SAVEPOINT rec", err);
+    return step_stmt(db, IDX_STMT_SAVEPOINT, err);
 }
 
 int idx_db_release(idx_db *db, tm_err *err)
 {
-    return exec(db, "RELEASE rec", err);
+    return step_stmt(db, IDX_STMT_RELEASE, err);
 }
 
 void idx_db_rollback_to(idx_db *db)
 {
-    /* ROLLBACK TO keeps the savepoint open; RELEASE closes it. */
-    (void)sqlite3_exec(db->h, "ROLLBACK TO rec; RELEASE rec", NULL, NULL, NULL);
+    /* ROLLBACK TO keeps the savepoint open; RELEASE closes it (only once
+     * the rollback is done, or it would keep the record's writes). */
+    if (step_stmt(db, IDX_STMT_ROLLBACK_TO, NULL) == TM_OK)
+        (void)step_stmt(db, IDX_STMT_RELEASE, NULL);
 }
 
 int idx_db_catalogue_gen(idx_db *db, int64_t *gen, tm_err *err)

@@ -137,6 +137,11 @@ static const char *const idx_sql[IDX_STMT__COUNT] = {
     [IDX_STMT_BULK_END] = "UPDATE meta SET value = CASE key WHEN 'fts_deferred' THEN 0"
                           " ELSE value + (?1 > 0) END"
                           " WHERE key IN ('fts_deferred', 'catalogue_gen')",
+    [IDX_STMT_FTS_HASHSIZE] =
+        "INSERT INTO technology_fts (technology_fts, rank) VALUES ('hashsize', ?1)",
+    [IDX_STMT_SAVEPOINT] = "SAVEPOINT rec",
+    [IDX_STMT_RELEASE] = "RELEASE rec",
+    [IDX_STMT_ROLLBACK_TO] = "ROLLBACK TO rec",
     [IDX_STMT_USER_INSERT] =
         "INSERT INTO \"user\" (email, role, institution_id, password_hash, created_at, updated_at)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?5)",

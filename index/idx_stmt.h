@@ -55,6 +55,10 @@ typedef enum {
     IDX_STMT_TECH_UPDATE_IF, /* IDX_STMT_TECH_UPDATE only at the expected version (?21) */
     IDX_STMT_EXPORT_ALL,     /* export: ids after ?9 matching the filters, by id (idx_export) */
     IDX_STMT_EXPORT_MATCH,   /* the same with an FTS5 MATCH ?1 */
+    IDX_STMT_FTS_HASHSIZE,   /* FTS5's pending-terms limit (?1 bytes), for bulk writes */
+    IDX_STMT_SAVEPOINT,      /* idx_db_savepoint: "rec" */
+    IDX_STMT_RELEASE,
+    IDX_STMT_ROLLBACK_TO,
     IDX_STMT__COUNT
 } idx_stmt;
 

@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,49 +123,74 @@ static void number_key(const char *number, tm_buf *out)
 
 /* Hash of everything a record says, to tell an unchanged re-import from an
  * update without comparing field by field. Fields are length-prefixed so no
- * two records serialize alike. */
-static void hash_put(tm_buf *b, const char *s)
+ * two records serialize alike. The serialization is hashed as it is made
+ * (BLAKE2b streams), byte for byte what it always was: stored hashes must
+ * keep matching. */
+typedef crypto_generichash_state hash_st;
+
+static void hash_bytes(hash_st *h, const void *p, size_t n)
 {
-    size_t n = s ? strlen(s) : 0;
-    tm_buf_printf(b, "%zu%c", s ? n : (size_t)-1, ':');
-    if (s) tm_buf_append(b, s, n);
+    crypto_generichash_update(h, (const unsigned char *)p, n);
 }
 
-static void hash_strv(tm_buf *b, const idx_strv *v)
+/* lead (unless 0), n in decimal, tail (unless 0): "%c%zu%c" without printf. */
+static void hash_num(hash_st *h, char lead, size_t n, char tail)
 {
-    tm_buf_printf(b, "[%zu", v->n);
+    char d[24];
+    size_t i = sizeof d;
+    if (tail) d[--i] = tail;
+    do {
+        d[--i] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    if (lead) d[--i] = lead;
+    hash_bytes(h, d + i, sizeof d - i);
+}
+
+static void hash_put(hash_st *h, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    hash_num(h, 0, s ? n : (size_t)-1, ':');
+    if (s) hash_bytes(h, s, n);
+}
+
+static void hash_strv(hash_st *h, const idx_strv *v)
+{
+    hash_num(h, '[', v->n, 0);
     for (size_t i = 0; i < v->n; i++)
-        hash_put(b, v->v[i]);
+        hash_put(h, v->v[i]);
 }
 
 static void content_hash(const idx_tech *t, int64_t inst_id, unsigned char out[16])
 {
-    tm_buf b = {0};
-    tm_buf_printf(&b, "v1|%lld|%d|%d|%u|%d|", (long long)inst_id, t->field, t->trl, t->licence,
-                  t->status);
-    hash_put(&b, t->external_id);
-    hash_put(&b, t->title);
-    hash_put(&b, t->title_en);
-    hash_put(&b, t->summary);
-    hash_put(&b, t->description);
-    hash_strv(&b, &t->keywords);
-    hash_strv(&b, &t->ipc);
-    hash_put(&b, t->asking);
-    hash_strv(&b, &t->inventors);
-    hash_put(&b, t->contact);
-    tm_buf_printf(&b, "p%zu", t->npatents);
+    hash_st h;
+    char head[96];
+    int n = snprintf(head, sizeof head, "v1|%lld|%d|%d|%u|%d|", (long long)inst_id, t->field,
+                     t->trl, t->licence, t->status);
+    crypto_generichash_init(&h, NULL, 0, 16);
+    hash_bytes(&h, head, n > 0 ? (size_t)n : 0); /* at most 5 numbers: always fits */
+    hash_put(&h, t->external_id);
+    hash_put(&h, t->title);
+    hash_put(&h, t->title_en);
+    hash_put(&h, t->summary);
+    hash_put(&h, t->description);
+    hash_strv(&h, &t->keywords);
+    hash_strv(&h, &t->ipc);
+    hash_put(&h, t->asking);
+    hash_strv(&h, &t->inventors);
+    hash_put(&h, t->contact);
+    hash_num(&h, 'p', t->npatents, 0);
     for (size_t i = 0; i < t->npatents; i++) {
         const idx_patent *p = &t->patents[i];
-        hash_put(&b, p->number);
-        hash_put(&b, p->country);
-        hash_put(&b, p->kind);
-        hash_put(&b, p->status);
-        hash_put(&b, p->filed);
-        hash_put(&b, p->registered);
-        hash_put(&b, p->registration_number);
+        hash_put(&h, p->number);
+        hash_put(&h, p->country);
+        hash_put(&h, p->kind);
+        hash_put(&h, p->status);
+        hash_put(&h, p->filed);
+        hash_put(&h, p->registered);
+        hash_put(&h, p->registration_number);
     }
-    crypto_generichash(out, 16, (const unsigned char *)b.p, b.len, NULL, 0);
-    tm_buf_free(&b);
+    crypto_generichash_final(&h, out, 16);
 }
 
 static int bind_text(sqlite3_stmt *s, int i, const char *v)
@@ -621,6 +647,24 @@ int idx_tech_count(idx_db *db, int64_t *n, tm_err *err)
     return code;
 }
 
+/* FTS5 writes its pending terms out as a new segment whenever they pass
+ * "hashsize" bytes (1 MiB by default), and merges segments as they pile up:
+ * at 1 MiB a 100k import made 14 segments and merged them again and again.
+ * The one bulk statement runs with BULK_HASHSIZE instead (memory bounded by
+ * it, a few segments), and the default is set back before the commit. The
+ * setting is stored in technology_fts_config, so it is part of the write
+ * transaction: a rollback undoes it (and FTS5 then reloads its config). */
+#define FTS_HASHSIZE_DEFAULT (1024 * 1024) /* FTS5_DEFAULT_HASHSIZE */
+#define BULK_HASHSIZE (64 * 1024 * 1024)
+
+static int fts_hashsize(idx_db *db, int bytes, tm_err *err)
+{
+    sqlite3_stmt *s = idx_db_stmt(db, IDX_STMT_FTS_HASHSIZE, err);
+    if (!s) return err->code;
+    sqlite3_bind_int(s, 1, bytes);
+    return step_done(db, s, err);
+}
+
 int idx_tech_bulk_begin(idx_db *db, tm_err *err)
 {
     sqlite3_stmt *s = idx_db_stmt(db, IDX_STMT_BULK_BEGIN, err);
@@ -630,12 +674,20 @@ int idx_tech_bulk_begin(idx_db *db, tm_err *err)
 
 int idx_tech_bulk_end(idx_db *db, tm_err *err)
 {
+    int code = fts_hashsize(db, BULK_HASHSIZE, err);
+    if (code != TM_OK) return code;
     sqlite3_stmt *s = idx_db_stmt(db, IDX_STMT_BULK_FTS, err);
     if (!s) return err->code;
-    int code = step_done(db, s, err);
-    if (code != TM_OK) return code;
+    if ((code = step_done(db, s, err)) != TM_OK) return code;
     int added = sqlite3_changes(db->h);
+    if ((code = fts_hashsize(db, FTS_HASHSIZE_DEFAULT, err)) != TM_OK) return code;
     if (!(s = idx_db_stmt(db, IDX_STMT_BULK_END, err))) return err->code;
     sqlite3_bind_int(s, 1, added); /* the insert trigger's generation bump, once */
     return step_done(db, s, err);
+}
+
+int idx_tech_bulk_step(idx_db *db, tm_err *err)
+{
+    int code = idx_tech_bulk_end(db, err);
+    return code == TM_OK ? idx_tech_bulk_begin(db, err) : code;
 }

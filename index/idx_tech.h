@@ -136,6 +136,11 @@ int idx_tech_update_if(idx_db *db, int64_t id, int64_t version, const idx_tech *
  * the commit; a rollback undoes both. */
 int idx_tech_bulk_begin(idx_db *db, tm_err *err) TM_MUST_CHECK;
 int idx_tech_bulk_end(idx_db *db, tm_err *err) TM_MUST_CHECK;
+/* Writes the entries deferred so far and goes on deferring (bulk_end, then
+ * bulk_begin): an importer whose writer would otherwise wait for its reader
+ * can index what it has written in that time. Each call adds FTS5 segments,
+ * so call it for thousands of rows at a time, not per record. */
+int idx_tech_bulk_step(idx_db *db, tm_err *err) TM_MUST_CHECK;
 
 /* Reads technology id with its patents into *t (initialized by the call).
  * TM_ENOTFOUND when there is none. */

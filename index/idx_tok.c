@@ -33,6 +33,8 @@ static tk_class tk_classify(uint32_t cp, uint32_t *fold)
         if ((cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9')) return TK_WORD;
         return TK_SEP;
     }
+    /* Most text here is Hangul: answer it before walking the ranges. */
+    if (cp >= 0xAC00 && cp <= 0xD7A3) return TK_CJK;
     if (cp < 0xA0) return TK_SEP; /* C1 controls */
     if (cp < 0xC0) {
         if (cp == 0xAD) return TK_IGNORE; /* soft hyphen */
@@ -275,7 +277,12 @@ static int tk_word_run(const unsigned char *t, size_t n, size_t *pi, void *ctx, 
             }
             break;
         }
-        elen = tm_utf8_encode(f, enc);
+        if (f < 0x80) { /* ASCII: no call to encode */
+            enc[0] = (char)f;
+            elen = 1;
+        } else {
+            elen = tm_utf8_encode(f, enc);
+        }
         if (elen == 0) { /* cannot happen for a decoded scalar; keep the input bytes */
             memcpy(enc, t + i, k);
             elen = k;
