@@ -127,6 +127,22 @@ static bool company_word(const char *s, size_t len)
     return false;
 }
 
+/* The word of p[0..n) (a run without spaces) at or after *at into [*b, *e),
+ * and *at past it; false when only spaces are left. */
+static bool next_word(const char *p, size_t n, size_t *at, size_t *b, size_t *e)
+{
+    size_t i = *at;
+    while (i < n && p[i] == ' ')
+        i++;
+    size_t j = i;
+    while (j < n && p[j] != ' ')
+        j++;
+    *b = i;
+    *e = j;
+    *at = j;
+    return j > i;
+}
+
 /* A space-joined list (KIPRIS "인천대학교 산학협력단 에이치씨테크(주)"): the
  * "<X대학교> 산학협력단" in it, else its first word naming a university or
  * institute, else its first word when every word is a Korean personal name
@@ -136,14 +152,8 @@ static void pick_spaced(const char *p, size_t n, tm_buf *out)
     static const char *const ends[] = {"대학교", "대학", "연구원", "연구소", "기술원", NULL};
     static const char coop[] = "산학협력단";
     size_t words = 0, names = 0;
-    size_t first_b = 0, first_e = 0;
-    for (size_t i = 0; i < n;) {
-        while (i < n && p[i] == ' ')
-            i++;
-        size_t j = i;
-        while (j < n && p[j] != ' ')
-            j++;
-        if (j == i) break;
+    size_t first_b = 0, first_e = 0, i, j;
+    for (size_t at = 0; next_word(p, n, &at, &i, &j);) {
         if (!words) {
             first_b = i;
             first_e = j;
@@ -168,14 +178,8 @@ static void pick_spaced(const char *p, size_t n, tm_buf *out)
             tm_buf_append(out, p + i, j - i); /* 서울대학교산학협력단 */
             return;
         }
-        i = j;
     }
-    for (size_t i = 0; i < n;) {
-        while (i < n && p[i] == ' ')
-            i++;
-        size_t j = i;
-        while (j < n && p[j] != ' ')
-            j++;
+    for (size_t at = 0; next_word(p, n, &at, &i, &j);) {
         for (size_t e = 0; ends[e]; e++) {
             size_t m = strlen(ends[e]);
             if (j - i > m && memcmp(p + j - m, ends[e], m) == 0) {
@@ -183,7 +187,6 @@ static void pick_spaced(const char *p, size_t n, tm_buf *out)
                 return;
             }
         }
-        i = j;
     }
     if (words > 1 && names == words)
         tm_buf_append(out, p + first_b, first_e - first_b);

@@ -140,13 +140,18 @@ static imp_seen *seen_slot(imp_prod *p, uint64_t id)
     return &p->seen[j];
 }
 
-/* Notes the external_id xid of the record obj on p->line; warns when an
- * earlier record of the file had it with other content. */
-static void note_external_id(imp_prod *p, const char *xid, const json_t *obj)
+/* Notes the external_id of the validated record t on p->line; warns when
+ * an earlier record of the file had it with other content. The content is
+ * the stored fields' hash (the one re-imports compare) and the institution
+ * named: cheaper than serialising the record again. */
+static void note_external_id(imp_prod *p, const idx_tech *t)
 {
-    char *text = json_dumps(obj, JSON_SORT_KEYS | JSON_COMPACT);
-    uint32_t body = text ? (uint32_t)hash_bytes(text, strlen(text)) : 0;
-    free(text);
+    const char *xid = t->external_id;
+    unsigned char h[16];
+    idx_tech_content_hash(t, 0, h);
+    uint32_t body;
+    memcpy(&body, h, sizeof body);
+    if (t->institution) body ^= (uint32_t)hash_bytes(t->institution, strlen(t->institution));
     uint64_t id = hash_bytes(xid, strlen(xid));
     imp_seen *s = seen_slot(p, id);
     if (!s) return;
@@ -190,7 +195,7 @@ static void prod_record(imp_prod *p, const json_t *obj)
         if (col != rerr.field) imp_report_safe_copy(rerr.field, sizeof rerr.field, col);
         prod_reject(p, &rerr);
     } else {
-        if (!p->inst && it.u.tech.external_id) note_external_id(p, it.u.tech.external_id, obj);
+        if (!p->inst && it.u.tech.external_id) note_external_id(p, &it.u.tech);
         prod_put(p, &it);
     }
 }

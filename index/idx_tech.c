@@ -161,7 +161,7 @@ static void hash_strv(hash_st *h, const idx_strv *v)
         hash_put(h, v->v[i]);
 }
 
-static void content_hash(const idx_tech *t, int64_t inst_id, unsigned char out[16])
+void idx_tech_content_hash(const idx_tech *t, int64_t inst_id, unsigned char out[16])
 {
     hash_st h;
     char head[96];
@@ -419,7 +419,7 @@ static int upsert(idx_db *db, const idx_tech *t, bool diff, idx_upsert_res *res,
     if ((code = resolve_institution(db, t, &inst_id, &created, err)) != TM_OK) return code;
     res->institution_created = created;
     if ((code = find_existing(db, t, inst_id, &id, old_hash, &has_old, err)) != TM_OK) return code;
-    content_hash(t, inst_id, hash);
+    idx_tech_content_hash(t, inst_id, hash);
     if (id && has_old && memcmp(hash, old_hash, 16) == 0) {
         res->kind = IDX_UPSERT_UNCHANGED;
         res->id = id;
@@ -446,7 +446,7 @@ int idx_tech_insert(idx_db *db, const idx_tech *t, int64_t *id, tm_err *err)
     unsigned char hash[16];
     *id = 0;
     if (t->institution_id <= 0) return tm_err_set(err, TM_EINVAL, "institution", "is required");
-    content_hash(t, t->institution_id, hash);
+    idx_tech_content_hash(t, t->institution_id, hash);
     int code = tech_write(db, t, t->institution_id, 0, 0, hash, id, err);
     if (code == TM_ECONFLICT)
         code =
@@ -461,7 +461,7 @@ int idx_tech_update_if(idx_db *db, int64_t id, int64_t version, const idx_tech *
     if (t->institution_id <= 0) return tm_err_set(err, TM_EINVAL, "institution", "is required");
     if (id <= 0 || version <= 0)
         return tm_err_set(err, TM_EINVAL, NULL, "a technology id and version are required");
-    content_hash(t, t->institution_id, hash);
+    idx_tech_content_hash(t, t->institution_id, hash);
     int code = tech_write(db, t, t->institution_id, id, version, hash, &got, err);
     if (code == TM_ECONFLICT)
         code =

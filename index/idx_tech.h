@@ -152,4 +152,8 @@ int idx_tech_get_brief(idx_db *db, int64_t id, idx_tech *t, tm_err *err) TM_MUST
 /* Number of technologies stored. */
 int idx_tech_count(idx_db *db, int64_t *n, tm_err *err) TM_MUST_CHECK;
 
+/* The BLAKE2b-128 of t's stored fields with institution inst_id (the one
+ * technology.content_hash holds): equal for records that store alike. */
+void idx_tech_content_hash(const idx_tech *t, int64_t inst_id, unsigned char out[16]);
+
 #endif

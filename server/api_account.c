@@ -28,12 +28,6 @@
 #include "srv_pass.h"
 #include "srv_reply.h"
 
-static idx_actor actor_of(srv_req *r, char *addr, size_t cap)
-{
-    srv_auth_address(r, addr, cap);
-    return (idx_actor){.user_id = r->actor.user_id, .address = addr};
-}
-
 /* ---- POST /api/v1/institutions */
 
 static void first_unknown(void *arg, const char *name)
@@ -56,7 +50,7 @@ void api_inst_create(srv_req *r)
         goto fail;
     }
     if (in.kind < 0) in.kind = IDX_KIND_OTHER;
-    idx_actor who = actor_of(r, addr, sizeof addr);
+    idx_actor who = srv_auth_idx_actor(r, addr, sizeof addr);
     if (idx_inst_add(r->db, &who, &in, &in.id, &err) != TM_OK) goto fail;
     json_decref(body);
     srv_reply_json(r, 201, api_json_inst(&in));

@@ -235,8 +235,7 @@ static int audit(srv_req *r, const char *action, int64_t id, const idx_tech *a, 
 {
     char addr[64];
     idx_audit_json before = {0}, after = {0};
-    srv_auth_address(r, addr, sizeof addr);
-    idx_actor who = {.user_id = r->actor.user_id, .address = addr};
+    idx_actor who = srv_auth_idx_actor(r, addr, sizeof addr);
     tech_diff(a, b, &before, &after);
     int code =
         idx_audit_add(r->db, &who, action, "technology", id,

@@ -268,8 +268,7 @@ void api_session_delete(srv_req *r)
         return;
     }
     char addr[64];
-    srv_auth_address(r, addr, sizeof addr);
-    idx_actor who = {.user_id = r->actor.user_id, .address = addr};
+    idx_actor who = srv_auth_idx_actor(r, addr, sizeof addr);
     int code =
         idx_session_revoke(r->db, &who, r->actor.session_id, (int64_t)time(NULL), "logout", &err);
     if (code == TM_ENOTFOUND) {

@@ -42,12 +42,6 @@ static json_t *token_json(const idx_token *t)
     return o;
 }
 
-static idx_actor audit_actor(srv_req *r, char *addr, size_t cap)
-{
-    srv_auth_address(r, addr, cap);
-    return (idx_actor){.user_id = r->actor.user_id, .address = addr};
-}
-
 /* Reads {"name"} into name (cap bytes); replies 400 and returns false when
  * the body is not that object. */
 static bool create_parse(srv_req *r, char *name, size_t cap)
@@ -99,7 +93,7 @@ void api_token_create(srv_req *r)
 
     if (!create_parse(r, name, sizeof name)) return;
     srv_auth_secret_new(text, hash);
-    idx_actor who = audit_actor(r, addr, sizeof addr);
+    idx_actor who = srv_auth_idx_actor(r, addr, sizeof addr);
     if (idx_token_create(r->db, &who, r->actor.user_id, hash, name, now, &id, &err) != TM_OK) {
         sodium_memzero(text, sizeof text);
         srv_reply_error(r, &err);
@@ -161,7 +155,7 @@ void api_token_delete(srv_req *r)
         if (!srv_auth_allow(&r->actor, SRV_ACT_TOKEN_REVOKE, &obj)) code = TM_ENOTFOUND;
     }
     if (code == TM_OK) {
-        idx_actor who = audit_actor(r, addr, sizeof addr);
+        idx_actor who = srv_auth_idx_actor(r, addr, sizeof addr);
         code = idx_token_revoke(r->db, &who, id, (int64_t)time(NULL), &err);
     }
     if (code == TM_ENOTFOUND) {

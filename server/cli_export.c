@@ -15,9 +15,7 @@
 #include "../index/idx_enum.h"
 #include "../index/idx_export.h"
 #include "../index/idx_tech.h"
-#include "../index/idx_user.h"
-
-#define EXIT_USAGE 2
+#include "cli_opt.h"
 
 const char cli_export_usage[] =
     "usage: techmart export [--db FILE] [--format csv|jsonl|json] [--bom] [--output FILE]\n"
@@ -56,24 +54,19 @@ typedef struct export_args {
     bool bom;
 } export_args;
 
-#define CLI_RUN (-1)
-
 /* Prints "techmart export: <what><arg><rest>" and the usage. */
 static int usage_error(const char *what, const char *arg, const char *rest)
 {
     fprintf(stderr, "techmart export: %s%s%s\n%s", what, arg, rest, cli_export_usage);
-    return EXIT_USAGE;
+    return CLI_EXIT_USAGE;
 }
 
 static int parse(int argc, char **argv, export_args *a)
 {
     int ch;
     bool help = false;
-    const char *env = getenv("TECHMART_DB");
     memset(a, 0, sizeof *a);
-    a->db = env && *env ? env : "techmart.db";
-    optind = 1;
-    opterr = 0;
+    a->db = cli_opt_begin();
     while ((ch = getopt_long(argc, argv, "h", export_opts, NULL)) != -1) {
         switch (ch) {
         case OPT_DB:
@@ -210,15 +203,10 @@ static int run(const export_args *a, exp_format fmt, const idx_search_req *base)
     size_t n = 0;
     int code, status = 1;
 
-    if (idx_db_open(a->db, &db, &err) != TM_OK) {
-        fprintf(stderr, "techmart export: %s\n", err.msg);
-        goto out;
-    }
+    if (cli_opt_open_db("export", a->db, &db)) goto out;
     if (a->institution &&
-        idx_user_institution_resolve(db, a->institution, &req.institution_id, &err) != TM_OK) {
-        fprintf(stderr, "techmart export: --institution: %s\n", err.msg);
+        cli_opt_institution("export", db, a->institution, &req.institution_id) != TM_OK)
         goto out;
-    }
     if (a->output) {
         /* Written beside the target and renamed into place when whole, so
          * a failed export never leaves half a file under the name. */

@@ -15,7 +15,6 @@
 #include "../import/imp.h"
 #include "../import/imp_report.h"
 #include "../index/idx_tech.h"
-#include "../index/idx_user.h"
 #include "api_report.h"
 #include "cli_opt.h"
 #include "srv_jw.h"
@@ -84,8 +83,6 @@ typedef struct import_args {
     imp_map map; /* imp_map_free() */
 } import_args;
 
-#define CLI_RUN (-1)
-
 static int usage_error(const char *what, const char *arg)
 {
     fprintf(stderr, "techmart import: %s%s\n%s", what, arg, cli_import_usage);
@@ -106,9 +103,7 @@ static int parse(int argc, char **argv, import_args *a)
 {
     int ch;
     bool help = false;
-    a->db = cli_opt_env("TECHMART_DB", "techmart.db");
-    optind = 1;
-    opterr = 0;
+    a->db = cli_opt_begin();
     while ((ch = getopt_long(argc, argv, "h", import_opts, NULL)) != -1) {
         tm_err merr = {0};
         switch (ch) {
@@ -386,10 +381,9 @@ int cli_import_main(int argc, char **argv)
     }
     int64_t inst = 0;
     if (a.institution) {
-        tm_err ierr = {0};
-        if (idx_user_institution_resolve(db, a.institution, &inst, &ierr) != TM_OK) {
-            fprintf(stderr, "techmart import: --institution: %s\n", ierr.msg);
-            status = ierr.code == TM_ENOTFOUND ? CLI_EXIT_USAGE : 1;
+        int code = cli_opt_institution("import", db, a.institution, &inst);
+        if (code != TM_OK) {
+            status = code == TM_ENOTFOUND ? CLI_EXIT_USAGE : 1;
             goto out;
         }
     }

@@ -11,9 +11,10 @@
 #include "../index/idx_enum.h"
 #include "../index/idx_inst.h"
 #include "../index/idx_user.h"
+#include "cli_opt.h"
 #include "srv_pass.h"
 
-#define EXIT_USAGE 2
+#define EXIT_USAGE CLI_EXIT_USAGE
 
 const char cli_user_usage[] =
     "usage: techmart user SUBCOMMAND [options]\n"
@@ -153,8 +154,6 @@ typedef struct user_cmd {
     int (*run)(const struct user_cmd *, const user_opts_val *);
 } user_cmd;
 
-#define CLI_RUN (-1)
-
 static void fail(const user_cmd *c, const tm_err *err)
 {
     fprintf(stderr, "techmart %s %s: %s%s%s\n", c->group, c->name, err->field,
@@ -164,10 +163,7 @@ static void fail(const user_cmd *c, const tm_err *err)
 static int parse(const user_cmd *c, int argc, char **argv, user_opts_val *o)
 {
     int ch, help = 0;
-    const char *env = getenv("TECHMART_DB");
-    o->db = env && *env ? env : "techmart.db";
-    optind = 1;
-    opterr = 0;
+    o->db = cli_opt_begin();
     while ((ch = getopt_long(argc, argv, "h", user_opts, NULL)) != -1) {
         if (ch == OPT_DB)
             o->db = optarg;

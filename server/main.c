@@ -169,8 +169,6 @@ static const cli_int cli_ints[] = {
      offsetof(srv_conf, pool_threads)},
 };
 
-#define CLI_RUN (-1)
-
 static int *cli_int_field(srv_conf *c, const cli_int *ci)
 {
     return (int *)(void *)((char *)c + ci->off);
@@ -182,9 +180,7 @@ static int *cli_int_field(srv_conf *c, const cli_int *ci)
 static int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
 {
     int c, help = 0;
-    o->db = cli_opt_env("TECHMART_DB", "techmart.db");
-    optind = 1;
-    opterr = 0;
+    o->db = cli_opt_begin();
     while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
         const cli_int *ci = NULL;
         for (size_t i = 0; i < sizeof cli_ints / sizeof cli_ints[0]; i++)

@@ -125,6 +125,12 @@ void srv_auth_address(srv_req *r, char *out, size_t cap)
     (void)snprintf(out, cap, "%s", addr ? addr : "-");
 }
 
+idx_actor srv_auth_idx_actor(srv_req *r, char *addr, size_t cap)
+{
+    srv_auth_address(r, addr, cap);
+    return (idx_actor){.user_id = r->actor.user_id, .address = addr};
+}
+
 /* ---- authentication */
 
 /* The value of the session cookie in r's Cookie header(s), copied to out;

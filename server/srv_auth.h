@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "../common/tm_err.h"
+#include "../index/idx_audit.h"
 
 #define SRV_AUTH_COOKIE "techmart_session"
 #define SRV_AUTH_HASH 32      /* bytes of a secret's hash */
@@ -117,5 +118,9 @@ bool srv_auth_secret_hash(const char *b64, uint8_t hash[SRV_AUTH_HASH]);
 
 /* The peer address of r ("-" when unknown), for the audit log. */
 void srv_auth_address(struct srv_req *r, char *out, size_t cap);
+
+/* Who r's audit rows name: its acting user and its peer address, written
+ * into addr (cap bytes; the result points into it, so addr must outlive it). */
+idx_actor srv_auth_idx_actor(struct srv_req *r, char *addr, size_t cap);
 
 #endif
