@@ -81,6 +81,7 @@ typedef struct imp_prod {
     /* external ids met (open addressing), for repeats */
     struct imp_seen *seen;
     size_t nseen, seen_cap;
+    bool seen_full; /* SEEN_MAX reached: said once */
 } imp_prod;
 
 /* Frees what the item owns (a record); the item itself is the caller's. */

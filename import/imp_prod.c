@@ -92,9 +92,10 @@ static void on_note(void *arg, const char *key, const char *field, const char *m
  * A file that holds one external_id twice with different content stores the
  * last (each record updates the same technology), so the second gets a
  * warning. Ids are kept as 64-bit hashes with the line and a hash of the
- * record: 16 bytes an id, for at most SEEN_MAX ids a file (later new ids are
- * not tracked). A hash collision could only add a wrong warning. */
-#define SEEN_MAX ((size_t)1 << 20)
+ * record: 16 bytes an id, for at most SEEN_MAX ids a file (4 MiB of table:
+ * memory must not grow with the file); later new ids are not tracked, and
+ * the report says so once. A hash collision could only add a wrong warning. */
+#define SEEN_MAX ((size_t)1 << 17)
 
 typedef struct imp_seen {
     uint64_t id;   /* the id's hash; 0: a free slot */
@@ -154,7 +155,18 @@ static void note_external_id(imp_prod *p, const idx_tech *t)
     if (t->institution) body ^= (uint32_t)hash_bytes(t->institution, strlen(t->institution));
     uint64_t id = hash_bytes(xid, strlen(xid));
     imp_seen *s = seen_slot(p, id);
-    if (!s) return;
+    if (!s) {
+        if (!p->seen_full) {
+            char msg[192];
+            (void)snprintf(msg, sizeof msg,
+                           "more than %zu external_ids in this file: from here on, a repeated "
+                           "one is not reported",
+                           SEEN_MAX);
+            prod_warn(p, p->line, source_field(p, "external_id"), msg);
+        }
+        p->seen_full = true;
+        return;
+    }
     if (s->id && s->body != body) {
         char msg[192];
         (void)snprintf(msg, sizeof msg,

@@ -341,4 +341,25 @@ def map_and_encoding_options_reach_the_importer():
         assert catalogue(db2) == {}
 
 
+@test
+def repeats_are_checked_for_the_first_131072_ids_then_the_report_says_it_stopped():
+    # The table of seen ids is bounded (memory must not grow with the file):
+    # past it, one warning says later repeats go unreported.
+    with tmpdir() as d:
+        n = (1 << 17) + 2
+        path = os.path.join(d, "many.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("external_id,title,institution\n")
+            f.write("R-0,repeated first,고려대학교\n")
+            for i in range(1, n):
+                f.write(f"M-{i},t {i},고려대학교\n")
+            f.write("R-0,repeated again,고려대학교\n")
+        code, out, err = run("import", "--db", os.path.join(d, "t.db"), "--dry-run", path)
+        assert code == 0, err
+        warned = [l for l in out.splitlines() if "external_ids in this file" in l]
+        assert len(warned) == 1 and f"more than {1 << 17}" in warned[0], warned
+        assert warned[0].startswith(f"warning: many.csv:{(1 << 17) + 2}: external_id:"), warned
+        assert "also on line 2" in out, "a repeat of a tracked id went unreported"
+
+
 run_all()
