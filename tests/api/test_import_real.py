@@ -295,5 +295,56 @@ def korean_headers_in_tsv_or_semicolon_files_report_their_own_columns():
             check(got == [("심박 측정 장치", 4, "의료기기\n센서", "테스트대학교")], f"{name}: {got}")
 
 
+# ---- round trip: what a real file gave comes back out and in unchanged
+
+REAL_FILES = list(CSV_FILES) + ["raw/ntis_rnd_patent_outcomes_2013.xls",
+                                "clean/catalogue_kr_univ_tech.jsonl",
+                                "clean/kr_inu_patents.jsonl",
+                                "clean/kr_ntis_rnd_patents_2013.jsonl",
+                                "clean/kr_kipris_pet_patents.jsonl",
+                                "clean/us_nasa_patents.jsonl"]
+
+# What an import stores of a technology, with its institution's name (ids
+# and times differ between databases).
+STORED = ("SELECT t.external_id, t.title, t.title_en, t.summary, t.description, t.keywords,"
+          " t.field, t.ipc, t.trl, t.licence, t.asking, t.status, i.name, t.inventors,"
+          " t.contact, t.patent_numbers,"
+          " (SELECT group_concat(p.ord || '|' || ifnull(p.number, '') || '|' ||"
+          "   ifnull(p.country, '') || '|' || ifnull(p.kind, '') || '|' || ifnull(p.status, '')"
+          "   || '|' || ifnull(p.filed, '') || '|' || ifnull(p.registered, '') || '|' ||"
+          "   ifnull(p.registration_number, ''), char(10))"
+          "  FROM (SELECT * FROM patent WHERE technology_id = t.id ORDER BY ord) p)"
+          " FROM technology t JOIN institution i ON i.id = t.institution_id")
+
+
+def stored(db):
+    return sorted(query(db, STORED), key=repr)
+
+
+@test
+def every_real_file_round_trips_through_export_in_each_format():
+    if not has_data():
+        return
+    for rel in REAL_FILES:
+        _, _, db, tmp = import_one(rel)
+        want = stored(db)
+        check(want, f"{rel}: nothing stored")
+        for fmt in ("csv", "jsonl", "json"):
+            out = os.path.join(tmp.name, f"out.{fmt}")
+            code, _, err = run("export", "--db", db, "--format", fmt, "--status", "all",
+                               "--output", out)
+            check(code == 0, f"{rel} export {fmt}: {err}")
+            db2 = os.path.join(tmp.name, f"back-{fmt}.db")
+            code, o2, err = run("import", "--db", db2, out)
+            check(code == 0 and " 0 rejected" in o2, f"{rel} re-import {fmt}: {(o2 + err)[-300:]}")
+            check(stored(db2) == want, f"{rel}: {fmt} export and import changed the catalogue")
+            again = os.path.join(tmp.name, f"again.{fmt}")
+            code, _, _ = run("export", "--db", db2, "--format", fmt, "--status", "all",
+                             "--output", again)
+            with open(out, "rb") as a, open(again, "rb") as b:
+                check(code == 0 and a.read() == b.read(), f"{rel}: second {fmt} export differs")
+        tmp.cleanup()
+
+
 if __name__ == "__main__":
     run_all()
