@@ -276,7 +276,8 @@ total_of() { # total_of QUERY_STRING -> "total" of a search, or 0
 # stored others, and the store must hold every generated one.
 STORED=$("$PY" -c 'import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-print(*c.execute("SELECT count(*), count(*) FILTER (WHERE status <> 'withdrawn') FROM technology").fetchone())' "$DB")
+print(*c.execute("SELECT count(*), count(*) FILTER (WHERE status <> ?) FROM technology",
+                ("withdrawn",)).fetchone())' "$DB")
 SERVED=$(total_of "")
 say "    the catalogue as served: $SERVED public technologies (stored: ${STORED% *}, of which ${STORED#* } public)"
 if [ "${STORED% *}" != "$SIZE" ] || [ "$SERVED" != "${STORED#* }" ]; then
