@@ -255,11 +255,12 @@ static int user_update(idx_db *db, idx_stmt id, const idx_user *u, const char *t
 int idx_user_set_password(idx_db *db, const idx_actor *who, const char *email,
                           const char *password_hash, tm_err *err)
 {
-    return idx_user_change_password(db, who, email, password_hash, 0, err);
+    return idx_user_change_password(db, who, email, password_hash, 0, 0, err);
 }
 
 int idx_user_change_password(idx_db *db, const idx_actor *who, const char *email,
-                             const char *password_hash, int64_t keep_session, tm_err *err)
+                             const char *password_hash, int64_t keep_session,
+                             int64_t expect_version, tm_err *err)
 {
     idx_user u = {0};
     idx_audit_json before = {0}, after = {0};
@@ -269,6 +270,11 @@ int idx_user_change_password(idx_db *db, const idx_actor *who, const char *email
     if ((code = hash_check(password_hash, err)) != TM_OK) return code;
     if ((code = tx_begin(db, &own, err)) != TM_OK) return code;
     if ((code = idx_user_find(db, email, &u, NULL, err)) != TM_OK) goto out;
+    if (expect_version && u.version != expect_version) {
+        code = tm_err_set(err, TM_ECONFLICT, NULL,
+                          "the account changed meanwhile (another password change?); try again");
+        goto out;
+    }
     if ((code = user_update(db, IDX_STMT_USER_SET_PASSWORD, &u, password_hash, 0, err)) != TM_OK)
         goto out;
     /* The fact of the change, never the hash. */

@@ -81,10 +81,12 @@ int idx_user_set_password(idx_db *db, const idx_actor *who, const char *email,
                           const char *password_hash, tm_err *err) TM_MUST_CHECK;
 
 /* The same, keeping session keep_session (the one the user changes it
- * from; 0: none). */
+ * from; 0: none), and only while the user's version is still
+ * expect_version (0: any): TM_ECONFLICT when the account changed since the
+ * caller read it (two changes at once must not both win). */
 int idx_user_change_password(idx_db *db, const idx_actor *who, const char *email,
                              const char *password_hash, int64_t keep_session,
-                             tm_err *err) TM_MUST_CHECK;
+                             int64_t expect_version, tm_err *err) TM_MUST_CHECK;
 
 /* Sets the disabled flag. *changed (may be NULL) is false when it already
  * had that value: then nothing is written. TM_ENOTFOUND for an unknown

@@ -74,7 +74,7 @@ typedef struct pw_job {
     bool verified;
     int hash_code;
     char email[256];
-    int64_t user_id, keep_session;
+    int64_t user_id, keep_session, version;
     char addr[64];
 } pw_job;
 
@@ -103,8 +103,7 @@ static void pw_done(srv_req *r, void *arg)
     pw_job *j = arg;
     tm_err err = {0};
     if (!r) goto out;
-    if (!j->verified) {
-        srv_limit_hit(&wrong_current, j->email);
+    if (!j->verified) { /* counted when submitted */
         srv_reply_errorf(r, TM_EFORBID, "current_password", "the current password is wrong");
         goto out;
     }
@@ -114,7 +113,8 @@ static void pw_done(srv_req *r, void *arg)
         goto out;
     }
     idx_actor who = {.user_id = j->user_id, .address = j->addr};
-    if (idx_user_change_password(r->db, &who, j->email, j->hash, j->keep_session, &err) != TM_OK) {
+    if (idx_user_change_password(r->db, &who, j->email, j->hash, j->keep_session, j->version,
+                                 &err) != TM_OK) {
         srv_reply_error(r, &err);
         goto out;
     }
@@ -184,10 +184,13 @@ void api_password_change(srv_req *r)
         goto fail;
     }
     memcpy(j->hash, hash, strlen(hash) + 1);
+    j->version = u.version; /* the hash verified is this version's */
     j->user_id = r->actor.user_id;
     j->keep_session = r->actor.via == SRV_VIA_COOKIE ? r->actor.session_id : 0;
     srv_auth_address(r, j->addr, sizeof j->addr);
+    srv_limit_hit(&wrong_current, j->email); /* taken back on success, see srv_limit.h */
     if (!srv_req_offload(r, pw_work, pw_done, j)) {
+        srv_limit_undo(&wrong_current, j->email);
         code = tm_err_set(&err, TM_EBUSY, NULL, "too many password changes at once; try again");
         goto fail;
     }

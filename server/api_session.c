@@ -105,14 +105,13 @@ static void login_done(srv_req *r, void *arg)
         login_free(j);
         return;
     }
-    if (!j->ok) {
-        srv_limit_hit(&fail_email, j->email);
-        srv_limit_hit(&fail_addr, j->addr);
+    if (!j->ok) { /* counted when submitted */
         login_free(j);
         reply_unauthenticated(r, "wrong email or password");
         return;
     }
     srv_limit_clear(&fail_email, j->email);
+    srv_limit_undo(&fail_addr, j->addr); /* only failures count */
     char tok[SRV_AUTH_TOKEN_B64], csrf[SRV_AUTH_TOKEN_B64];
     uint8_t th[IDX_SESSION_HASH], ch[IDX_SESSION_HASH];
     srv_auth_secret_new(tok, th);
@@ -243,7 +242,13 @@ void api_session_create(srv_req *r)
         hash = NULL;
     }
     idx_user_clear(&u);
+    /* Counted as a failure now, taken back on success: logins in flight at
+     * once must not each pass the check above. */
+    srv_limit_hit(&fail_email, j->email);
+    srv_limit_hit(&fail_addr, j->addr);
     if (!srv_req_offload(r, login_work, login_done, j)) {
+        srv_limit_undo(&fail_email, j->email);
+        srv_limit_undo(&fail_addr, j->addr);
         srv_reply_errorf(r, TM_EBUSY, NULL, "too many logins at once; try again");
         goto fail;
     }

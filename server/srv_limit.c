@@ -14,11 +14,22 @@ typedef struct slot {
     uint8_t key[16];
     int64_t start; /* monotonic seconds; 0: free */
     int window_s;
+    int limit; /* the rule's, so a full slot is never given away */
     int count;
 } slot;
 
 static slot table[SLOTS];
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Keys are hashed with a secret made at start: nobody can compute which
+ * names share a probe run, so nobody can push a chosen name's slot out. */
+static uint8_t secret[crypto_generichash_KEYBYTES];
+static pthread_once_t secret_once = PTHREAD_ONCE_INIT;
+
+static void secret_init(void)
+{
+    randombytes_buf(secret, sizeof secret);
+}
 
 static int64_t mono_s(void)
 {
@@ -28,7 +39,8 @@ static int64_t mono_s(void)
 static void key_of(const srv_limit_rule *rule, const char *name, uint8_t key[16])
 {
     crypto_generichash_state st;
-    crypto_generichash_init(&st, NULL, 0, 16);
+    pthread_once(&secret_once, secret_init);
+    crypto_generichash_init(&st, secret, sizeof secret, 16);
     crypto_generichash_update(&st, (const unsigned char *)&rule->kind, 1);
     crypto_generichash_update(&st, (const unsigned char *)name, strlen(name));
     crypto_generichash_final(&st, key, 16);
@@ -40,8 +52,10 @@ static bool live(const slot *s, int64_t now)
 }
 
 /* The slot of key (mu held), or with create a new one in place of a free or
- * expired slot, else of the oldest in its probe run. */
-static slot *find(const uint8_t key[16], int window_s, int64_t now, bool create)
+ * expired slot, else of the oldest live one still under its limit: a name
+ * that reached its limit keeps its slot for its window. NULL when there is
+ * none (or !create): that name is not tracked now. */
+static slot *find(const uint8_t key[16], const srv_limit_rule *rule, int64_t now, bool create)
 {
     size_t home;
     memcpy(&home, key, sizeof home);
@@ -54,14 +68,16 @@ static slot *find(const uint8_t key[16], int window_s, int64_t now, bool create)
         if (!l && victim_live) { /* a free slot beats any live one */
             victim = s;
             victim_live = false;
-        } else if (l && victim_live && (!victim || s->start < victim->start)) {
+        } else if (l && victim_live && s->count < s->limit &&
+                   (!victim || s->start < victim->start)) {
             victim = s;
         }
     }
-    if (!create) return NULL;
+    if (!create || !victim) return NULL;
     memcpy(victim->key, key, 16);
     victim->start = now;
-    victim->window_s = window_s;
+    victim->window_s = rule->window_s;
+    victim->limit = rule->limit;
     victim->count = 0;
     return victim;
 }
@@ -72,7 +88,7 @@ int64_t srv_limit_wait(const srv_limit_rule *rule, const char *name)
     int64_t now = mono_s();
     key_of(rule, name, key);
     pthread_mutex_lock(&mu);
-    const slot *s = find(key, rule->window_s, now, false);
+    const slot *s = find(key, rule, now, false);
     int64_t wait = s && s->count >= rule->limit ? s->start + s->window_s - now : 0;
     pthread_mutex_unlock(&mu);
     return wait > 0 ? wait : 0;
@@ -84,7 +100,8 @@ void srv_limit_hit(const srv_limit_rule *rule, const char *name)
     int64_t now = mono_s();
     key_of(rule, name, key);
     pthread_mutex_lock(&mu);
-    find(key, rule->window_s, now, true)->count++;
+    slot *sl = find(key, rule, now, true);
+    if (sl) sl->count++;
     pthread_mutex_unlock(&mu);
 }
 
@@ -94,7 +111,18 @@ void srv_limit_clear(const srv_limit_rule *rule, const char *name)
     int64_t now = mono_s();
     key_of(rule, name, key);
     pthread_mutex_lock(&mu);
-    slot *s = find(key, rule->window_s, now, false);
+    slot *s = find(key, rule, now, false);
     if (s) s->start = 0;
+    pthread_mutex_unlock(&mu);
+}
+
+void srv_limit_undo(const srv_limit_rule *rule, const char *name)
+{
+    uint8_t key[16];
+    int64_t now = mono_s();
+    key_of(rule, name, key);
+    pthread_mutex_lock(&mu);
+    slot *s = find(key, rule, now, false);
+    if (s && s->count > 0) s->count--;
     pthread_mutex_unlock(&mu);
 }

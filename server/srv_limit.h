@@ -3,10 +3,17 @@
  *
  * A key's window opens at its first counted event and lasts window_s; once
  * it holds limit events, srv_limit_wait() answers the seconds until the
- * window ends. The table is fixed (4096 keys, 8 probes): when it is full the
- * oldest live key of a probe run is forgotten, so a flood of new keys can
- * only make limits forget, never refuse an innocent key. Keys are BLAKE2b
- * hashes: no email or address is kept in memory by this module. Any thread. */
+ * window ends. The table is fixed (4096 keys, 8 probes): when a probe run is
+ * full, the oldest key still under its limit is forgotten, never one that
+ * reached it, so a flood of new keys can neither refuse an innocent name nor
+ * free a locked one; keys are BLAKE2b hashes keyed with a secret made at
+ * start, so nobody can aim names at a chosen run. No email or address is
+ * kept in memory by this module. Any thread.
+ *
+ * Count an attempt before its slow work starts (srv_limit_hit), not after:
+ * requests in flight at once must not each pass the check. Take the count
+ * back (srv_limit_undo) when the attempt is not made after all, or did not
+ * count (a success where only failures are limited). */
 #ifndef SRV_LIMIT_H
 #define SRV_LIMIT_H
 
@@ -24,6 +31,9 @@ int64_t srv_limit_wait(const srv_limit_rule *rule, const char *name);
 
 /* Counts one event of name under rule. */
 void srv_limit_hit(const srv_limit_rule *rule, const char *name);
+
+/* Takes one event of name back (never below 0). */
+void srv_limit_undo(const srv_limit_rule *rule, const char *name);
 
 /* Forgets name's events under rule (after a success, for failure counts). */
 void srv_limit_clear(const srv_limit_rule *rule, const char *name);

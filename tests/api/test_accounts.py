@@ -241,6 +241,55 @@ def the_cli_password_reset_ends_every_session():
     check(login(email, NEW_PW)[0] == 201, "new password")
 
 
+@test
+def wrong_passwords_sent_at_once_are_counted_before_they_are_checked():
+    # Each attempt is counted when it is queued for hashing, so eight sent at
+    # once cannot all pass the limit of five: three are refused at once.
+    import threading  # noqa: PLC0415
+    email = new_user()
+    token = bearer_of(email)
+    statuses = []
+    lock = threading.Lock()
+
+    def attempt(i):
+        st, _, _ = change(token, f"concurrent wrong guess {i}", NEW_PW)
+        with lock:
+            statuses.append(st)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(sorted(statuses) == [403] * 5 + [429] * 3, f"statuses {sorted(statuses)}")
+    check(login(email, PW)[0] == 201, "the password changed")
+
+
+@test
+def two_password_changes_at_once_cannot_both_win():
+    import threading  # noqa: PLC0415
+    email = new_user()
+    token = bearer_of(email)
+    results = {}
+
+    def attempt(new):
+        results[new] = change(token, PW, new)[0]
+
+    news = ["first new password here", "second new password here"]
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in news]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    won = [n for n in news if results[n] == 204]
+    # The loser either verified the old password before the winner's commit
+    # (409: the account changed meanwhile) or after it (403: wrong current).
+    check(len(won) == 1 and all(results[n] in (204, 409, 403) for n in news), f"{results}")
+    # Whoever won last is the password; a loser's is not, and a 409 wrote nothing.
+    works = [n for n in news if login(email, n)[0] == 201]
+    check(len(works) == 1 and works[0] in won, f"passwords that work: {works}, results {results}")
+
+
 # ---- session lifetime (spawned servers)
 
 @test
