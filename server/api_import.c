@@ -9,9 +9,10 @@
  * .xls body is Unicode and read from memory (imp_xls_open_mem). A TTO's
  * records are all forced to its own institution; staff and admins may force
  * one with ?institution=ID, else each record names its own. The import
- * writes SQLite, so it runs on the worker pool with a connection of its own
- * (opened there on the loop's database file, closed when done), never the
- * loop's. One audit row "technology.import" holds the counts, the actor and
+ * holds SQLite's write lock for the whole file, so it runs on the writers'
+ * pool (one at a time, normal priority, 4 waiting; more: 503) with a
+ * connection of its own (opened there on the loop's database file, closed
+ * when done), never the loop's. One audit row "technology.import" holds the counts, the actor and
  * the forced institution; it is written inside the import's transaction, so
  * it commits or rolls back with the records. */
 #include <errno.h>
@@ -253,8 +254,8 @@ void api_import(srv_req *r)
     }
     j->user_id = r->actor.user_id;
     srv_auth_address(r, j->addr, sizeof j->addr);
-    if (!srv_req_offload(r, import_work, import_done, j)) {
+    if (!srv_req_offload_write(r, import_work, import_done, j)) {
         job_free(j);
-        srv_reply_errorf(r, TM_EBUSY, NULL, "too much work at once; try again");
+        srv_reply_errorf(r, TM_EBUSY, NULL, "too many uploads at once; try again");
     }
 }

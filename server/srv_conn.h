@@ -44,7 +44,8 @@ typedef struct srv_shared {
     int deadline_ms;
     size_t max_header; /* bytes of header fields */
     srv_policy policy;
-    struct srv_pool *pool; /* password hashing off the loops */
+    struct srv_pool *pool;    /* password hashing off the loops (niced) */
+    struct srv_pool *writers; /* uploads: long write transactions, one at a time */
 } srv_shared;
 
 /* One event loop: its own event_base, evhttp and SQLite connection. */

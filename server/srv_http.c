@@ -397,20 +397,33 @@ static void offload_work(void *p)
     o->work(o->arg);
 }
 
-bool srv_req_offload(srv_req *r, void (*work)(void *arg), void (*done)(srv_req *r, void *arg),
-                     void *arg)
+static bool offload_to(srv_req *r, bool writers, void (*work)(void *arg),
+                       void (*done)(srv_req *r, void *arg), void *arg)
 {
     srv_loop *lp = r->loop;
-    if (!lp || !lp->shared->pool || r->deferred || r->status) return false;
+    srv_pool *pool = !lp ? NULL : writers ? lp->shared->writers : lp->shared->pool;
+    if (!pool || r->deferred || r->status) return false;
     offload *o = tm_xmalloc(sizeof *o);
     *o = (offload){.r = r, .work = work, .done = done, .arg = arg};
-    if (!srv_pool_submit(lp->shared->pool, offload_work, o, lp->done_fd[1])) {
+    if (!srv_pool_submit(pool, offload_work, o, lp->done_fd[1])) {
         free(o);
         return false;
     }
     r->deferred = true;
     lp->pending++;
     return true;
+}
+
+bool srv_req_offload(srv_req *r, void (*work)(void *arg), void (*done)(srv_req *r, void *arg),
+                     void *arg)
+{
+    return offload_to(r, false, work, done, arg);
+}
+
+bool srv_req_offload_write(srv_req *r, void (*work)(void *arg), void (*done)(srv_req *r, void *arg),
+                           void *arg)
+{
+    return offload_to(r, true, work, done, arg);
 }
 
 /* On the loop thread: one offloaded job is done. */
@@ -623,7 +636,9 @@ int srv_run(const srv_conf *conf, tm_err *err)
         tm_log_error("web root %s: %s; static files will not be served", conf->web_root,
                      strerror(errno));
 
-    if ((rc = srv_pool_start(conf->pool_threads, SRV_POOL_QUEUE, &shared.pool, err)) != TM_OK)
+    if ((rc = srv_pool_start(conf->pool_threads, SRV_POOL_QUEUE, SRV_POOL_NICE, &shared.pool,
+                             err)) != TM_OK ||
+        (rc = srv_pool_start(1, SRV_WRITERS_QUEUE, 0, &shared.writers, err)) != TM_OK)
         goto out;
     if ((rc = listen_all(conf, n, fds, url, sizeof url, err)) != TM_OK) goto out;
     all_loops = loops;
@@ -659,6 +674,7 @@ out:
     /* Every loop has stopped with no job pending (loop_tick waits for
      * them), so the workers are idle; their notify pipes are still open. */
     srv_pool_stop(shared.pool);
+    srv_pool_stop(shared.writers);
     for (int i = 0; i < n; i++) {
         loop_free(&loops[i]);
         if (fds[i] >= 0) close(fds[i]);

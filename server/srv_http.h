@@ -93,6 +93,12 @@ typedef struct srv_req {
  * nothing was queued and the handler still owns r and must reply (503). */
 bool srv_req_offload(srv_req *r, void (*work)(void *arg), void (*done)(srv_req *r, void *arg),
                      void *arg);
+/* The same on the writers' pool: for work that holds SQLite's write lock a
+ * long time (an upload's import). One runs at a time, at normal priority
+ * (the loops' own writes wait for it), with SRV_WRITERS_QUEUE waiting. */
+#define SRV_WRITERS_QUEUE 4
+bool srv_req_offload_write(srv_req *r, void (*work)(void *arg), void (*done)(srv_req *r, void *arg),
+                           void *arg);
 
 /* Sends body (reference stolen) as application/json with status. */
 void srv_reply_json(srv_req *r, int status, json_t *body);

@@ -25,6 +25,7 @@ struct srv_pool {
     bool stopping;
     pthread_t *threads;
     int nthreads; /* started */
+    int nice;     /* the workers' niceness */
 };
 
 /* Writes the 8-byte pointer; the pipe is blocking and never near full (it
@@ -56,7 +57,7 @@ static void *worker(void *arg)
     srv_pool *p = arg;
     /* On Linux a thread id given to setpriority() names that thread alone.
      * Raising one's niceness cannot fail for want of privilege. */
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), SRV_POOL_NICE) != 0)
+    if (p->nice && setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), p->nice) != 0)
         tm_log_error("worker priority: %s", strerror(errno));
     for (;;) {
         pthread_mutex_lock(&p->mu);
@@ -75,9 +76,10 @@ static void *worker(void *arg)
     }
 }
 
-int srv_pool_start(int nthreads, int max_queue, srv_pool **out, tm_err *err)
+int srv_pool_start(int nthreads, int max_queue, int nice, srv_pool **out, tm_err *err)
 {
     srv_pool *p = tm_xcalloc(1, sizeof *p);
+    p->nice = nice;
     *out = NULL;
     if (nthreads < 1) nthreads = 1;
     if (max_queue < 1) max_queue = 1;

@@ -8,9 +8,12 @@
  * submitting event loop reads it from the pipe's other end and finishes the
  * job on its own thread. The pool never touches arg after that write.
  *
- * Workers run at a lower CPU priority (nice SRV_POOL_NICE): on a machine
- * with few cores, hashing then takes the CPU the event loops leave, and
- * searches keep their latency while logins run (make bench, phase e2).
+ * A pool's workers may run at a lower CPU priority (niceness): the hashing
+ * pool does (SRV_POOL_NICE), so on a machine with few cores hashing takes
+ * the CPU the event loops leave and searches keep their latency while logins
+ * run (make bench, phase e2). The writers' pool (uploads) does not: a job
+ * holding SQLite's write lock must not be slowed, or the loops' own short
+ * writes wait on it.
  *
  * srv_pool_stop() lets the workers finish every queued job (each one still
  * notifies), then joins them: call it once no loop will submit again and
@@ -32,8 +35,10 @@ int srv_pool_default_threads(long cores);
 
 typedef struct srv_pool srv_pool;
 
-/* Starts nthreads workers (>= 1) with room for max_queue waiting jobs (>= 1). */
-int srv_pool_start(int nthreads, int max_queue, srv_pool **out, tm_err *err) TM_MUST_CHECK;
+/* Starts nthreads workers (>= 1) at niceness nice (0: the process's) with
+ * room for max_queue waiting jobs (>= 1). */
+int srv_pool_start(int nthreads, int max_queue, int nice, srv_pool **out,
+                   tm_err *err) TM_MUST_CHECK;
 
 /* Queues work(arg); false (nothing queued) when the queue is full or the
  * pool is stopping. notify_fd: a pipe's write end (blocking). */
