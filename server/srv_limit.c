@@ -82,47 +82,40 @@ static slot *find(const uint8_t key[16], const srv_limit_rule *rule, int64_t now
     return victim;
 }
 
-int64_t srv_limit_wait(const srv_limit_rule *rule, const char *name)
+typedef enum { OP_WAIT, OP_HIT, OP_CLEAR, OP_UNDO } op;
+
+/* Applies o to name's slot under rule; for OP_WAIT, the seconds to wait. */
+static int64_t apply(const srv_limit_rule *rule, const char *name, op o)
 {
     uint8_t key[16];
-    int64_t now = mono_s();
+    int64_t now = mono_s(), wait = 0;
     key_of(rule, name, key);
     pthread_mutex_lock(&mu);
-    const slot *s = find(key, rule, now, false);
-    int64_t wait = s && s->count >= rule->limit ? s->start + s->window_s - now : 0;
+    slot *s = find(key, rule, now, o == OP_HIT);
+    if (s && o == OP_WAIT && s->count >= rule->limit) wait = s->start + s->window_s - now;
+    if (s && o == OP_HIT) s->count++;
+    if (s && o == OP_CLEAR) s->start = 0;
+    if (s && o == OP_UNDO && s->count > 0) s->count--;
     pthread_mutex_unlock(&mu);
     return wait > 0 ? wait : 0;
 }
 
+int64_t srv_limit_wait(const srv_limit_rule *rule, const char *name)
+{
+    return apply(rule, name, OP_WAIT);
+}
+
 void srv_limit_hit(const srv_limit_rule *rule, const char *name)
 {
-    uint8_t key[16];
-    int64_t now = mono_s();
-    key_of(rule, name, key);
-    pthread_mutex_lock(&mu);
-    slot *sl = find(key, rule, now, true);
-    if (sl) sl->count++;
-    pthread_mutex_unlock(&mu);
+    (void)apply(rule, name, OP_HIT);
 }
 
 void srv_limit_clear(const srv_limit_rule *rule, const char *name)
 {
-    uint8_t key[16];
-    int64_t now = mono_s();
-    key_of(rule, name, key);
-    pthread_mutex_lock(&mu);
-    slot *s = find(key, rule, now, false);
-    if (s) s->start = 0;
-    pthread_mutex_unlock(&mu);
+    (void)apply(rule, name, OP_CLEAR);
 }
 
 void srv_limit_undo(const srv_limit_rule *rule, const char *name)
 {
-    uint8_t key[16];
-    int64_t now = mono_s();
-    key_of(rule, name, key);
-    pthread_mutex_lock(&mu);
-    slot *s = find(key, rule, now, false);
-    if (s && s->count > 0) s->count--;
-    pthread_mutex_unlock(&mu);
+    (void)apply(rule, name, OP_UNDO);
 }
