@@ -34,7 +34,10 @@ const srv_route srv_routes[] = {
 };
 const size_t srv_nroutes = sizeof srv_routes / sizeof srv_routes[0];
 
-/* Matches path against pattern; a trailing "{id}" takes one segment. */
+/* Matches path against pattern; a trailing "{id}" takes one segment of 1
+ * to 19 decimal digits (ids are positive 64-bit integers), so a named
+ * sibling such as /api/v1/technologies/export is never taken for an id, and
+ * a non-numeric id is an unknown path (404). */
 static bool route_match(const char *pattern, const char *path, const char **param)
 {
     const char *brace = strchr(pattern, '{');
@@ -43,7 +46,8 @@ static bool route_match(const char *pattern, const char *path, const char **para
     size_t prefix = (size_t)(brace - pattern);
     if (strncmp(pattern, path, prefix) != 0) return false;
     const char *seg = path + prefix;
-    if (!*seg || strchr(seg, '/')) return false;
+    size_t digits = strspn(seg, "0123456789");
+    if (digits == 0 || digits > 19 || seg[digits] != '\0') return false;
     *param = seg;
     return true;
 }
@@ -54,14 +58,8 @@ const srv_route *srv_route_find(int method, const char *path, const char **param
     *other_method = false;
     *param = NULL;
     int want = method == EVHTTP_REQ_HEAD ? EVHTTP_REQ_GET : method;
-    /* A path some route names literally is that route's alone: no "{id}"
-     * pattern claims it too (/api/v1/technologies/export is not an id). */
-    bool literal = false;
-    for (size_t i = 0; i < srv_nroutes && !literal; i++)
-        literal = !strchr(srv_routes[i].pattern, '{') && strcmp(srv_routes[i].pattern, path) == 0;
     for (size_t i = 0; i < srv_nroutes; i++) {
         const char *p;
-        if (literal && strchr(srv_routes[i].pattern, '{')) continue;
         if (!route_match(srv_routes[i].pattern, path, &p)) continue;
         if (srv_routes[i].method == want) {
             *param = p;
