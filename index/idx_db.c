@@ -438,3 +438,23 @@ void idx_db_busy_wait(idx_db *db, int ms)
 {
     sqlite3_busy_timeout(db->h, ms);
 }
+
+int idx_db_join_write(idx_db *db, bool *own, tm_err *err)
+{
+    *own = sqlite3_get_autocommit(db->h) != 0;
+    return *own ? idx_db_begin_write(db, err) : TM_OK;
+}
+
+int idx_db_join_end(idx_db *db, bool own, int code, tm_err *err)
+{
+    if (!own) return code;
+    if (code == TM_OK) return idx_db_commit(db, err);
+    idx_db_rollback(db);
+    return code;
+}
+
+void idx_db_col_text(sqlite3_stmt *s, int col, char *out, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(s, col);
+    (void)snprintf(out, cap, "%s", t ? (const char *)t : "");
+}

@@ -11,6 +11,7 @@
 #define IDX_DB_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../common/tm_err.h"
@@ -38,6 +39,13 @@ void idx_db_stmt_done(sqlite3_stmt *s);
  * is short and never spans network I/O. Rollback never fails visibly. */
 int idx_db_begin_write(idx_db *db, tm_err *err) TM_MUST_CHECK;
 int idx_db_begin_read(idx_db *db, tm_err *err) TM_MUST_CHECK;
+/* A change that joins the caller's write transaction when one is open, else
+ * opens its own (*own): idx_db_join_write() before, idx_db_join_end() after
+ * with the change's code, which commits or rolls back only its own. */
+int idx_db_join_write(idx_db *db, bool *own, tm_err *err) TM_MUST_CHECK;
+int idx_db_join_end(idx_db *db, bool own, int code, tm_err *err) TM_MUST_CHECK;
+/* Column col of s as text (NULL: "") into out, cut to cap. */
+void idx_db_col_text(sqlite3_stmt *s, int col, char *out, size_t cap);
 int idx_db_commit(idx_db *db, tm_err *err) TM_MUST_CHECK;
 void idx_db_rollback(idx_db *db);
 

@@ -93,11 +93,11 @@ static int name_free(idx_db *db, const char *name, const char *field, tm_err *er
 int idx_inst_add(idx_db *db, const idx_actor *who, const idx_inst *in, int64_t *id, tm_err *err)
 {
     idx_audit_json after = {0};
-    bool own = sqlite3_get_autocommit(db->h) != 0;
+    bool own = false;
     int created = 0;
-    int code = own ? idx_db_begin_write(db, err) : TM_OK;
-    if (code != TM_OK) return code;
     *id = 0;
+    int code = idx_db_join_write(db, &own, err);
+    if (code != TM_OK) return code;
     code = name_free(db, in->name, "name", err);
     if (code == TM_OK && in->name_en) code = name_free(db, in->name_en, "name_en", err);
     if (code == TM_OK) code = idx_inst_upsert(db, in, id, &created, err);
@@ -119,12 +119,7 @@ int idx_inst_add(idx_db *db, const idx_actor *who, const idx_inst *in, int64_t *
                              idx_audit_json_cstr(&after), err);
     }
     idx_audit_json_free(&after);
-    if (own) {
-        if (code == TM_OK)
-            code = idx_db_commit(db, err);
-        else
-            idx_db_rollback(db);
-    }
+    code = idx_db_join_end(db, own, code, err);
     if (code != TM_OK) *id = 0;
     return code;
 }

@@ -4,20 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int tx_begin(idx_db *db, bool *own, tm_err *err)
-{
-    *own = sqlite3_get_autocommit(db->h) != 0;
-    return *own ? idx_db_begin_write(db, err) : TM_OK;
-}
-
-static int tx_end(idx_db *db, bool own, int code, tm_err *err)
-{
-    if (!own) return code;
-    if (code == TM_OK) return idx_db_commit(db, err);
-    idx_db_rollback(db);
-    return code;
-}
-
 int idx_session_create(idx_db *db, const idx_actor *who, int64_t user_id,
                        const uint8_t token_hash[IDX_SESSION_HASH],
                        const uint8_t csrf_hash[IDX_SESSION_HASH], int64_t now, int64_t expires_at,
@@ -29,7 +15,7 @@ int idx_session_create(idx_db *db, const idx_actor *who, int64_t user_id,
     sqlite3_stmt *s = NULL;
 
     *id = 0;
-    if ((code = tx_begin(db, &own, err)) != TM_OK) return code;
+    if ((code = idx_db_join_write(db, &own, err)) != TM_OK) return code;
     if (!(s = idx_db_stmt(db, IDX_STMT_SESSION_INSERT, err))) {
         code = err ? err->code : TM_EINTERNAL;
         goto out;
@@ -53,15 +39,9 @@ int idx_session_create(idx_db *db, const idx_actor *who, int64_t user_id,
                          err);
 out:
     idx_audit_json_free(&after);
-    code = tx_end(db, own, code, err);
+    code = idx_db_join_end(db, own, code, err);
     if (code != TM_OK) *id = 0;
     return code;
-}
-
-static void copy_text(sqlite3_stmt *s, int col, char *out, size_t cap)
-{
-    const unsigned char *t = sqlite3_column_text(s, col);
-    (void)snprintf(out, cap, "%s", t ? (const char *)t : "");
 }
 
 int idx_session_find(idx_db *db, const uint8_t token_hash[IDX_SESSION_HASH], idx_session *out,
@@ -88,8 +68,8 @@ int idx_session_find(idx_db *db, const uint8_t token_hash[IDX_SESSION_HASH], idx
             out->created_at = sqlite3_column_int64(s, 4);
             out->last_seen = sqlite3_column_int64(s, 5);
             out->expires_at = sqlite3_column_int64(s, 6);
-            copy_text(s, 7, out->email, sizeof out->email);
-            copy_text(s, 8, out->role, sizeof out->role);
+            idx_db_col_text(s, 7, out->email, sizeof out->email);
+            idx_db_col_text(s, 8, out->role, sizeof out->role);
             out->institution_id = sqlite3_column_int64(s, 9);
             out->user_disabled = sqlite3_column_int(s, 10) != 0;
         }
@@ -114,7 +94,7 @@ int idx_session_revoke(idx_db *db, const idx_actor *who, int64_t id, int64_t now
     idx_audit_json before = {0}, after = {0};
     bool own = false;
     int code;
-    if ((code = tx_begin(db, &own, err)) != TM_OK) return code;
+    if ((code = idx_db_join_write(db, &own, err)) != TM_OK) return code;
     if ((code = idx_db_update_one(db, IDX_STMT_SESSION_REVOKE, id, now, "session", err)) != TM_OK)
         goto out;
     idx_audit_json_null(&before, "revoked_at");
@@ -125,7 +105,7 @@ int idx_session_revoke(idx_db *db, const idx_actor *who, int64_t id, int64_t now
 out:
     idx_audit_json_free(&before);
     idx_audit_json_free(&after);
-    return tx_end(db, own, code, err);
+    return idx_db_join_end(db, own, code, err);
 }
 
 int idx_session_revoke_user(idx_db *db, const idx_actor *who, int64_t user_id, int64_t keep,
@@ -135,7 +115,7 @@ int idx_session_revoke_user(idx_db *db, const idx_actor *who, int64_t user_id, i
     bool own = false;
     int code, count = 0;
     sqlite3_stmt *s = NULL;
-    if ((code = tx_begin(db, &own, err)) != TM_OK) return code;
+    if ((code = idx_db_join_write(db, &own, err)) != TM_OK) return code;
     if (!(s = idx_db_stmt(db, IDX_STMT_SESSION_REVOKE_USER, err))) {
         code = err ? err->code : TM_EINTERNAL;
         goto out;
@@ -155,7 +135,7 @@ int idx_session_revoke_user(idx_db *db, const idx_actor *who, int64_t user_id, i
                          idx_audit_json_cstr(&after), err);
 out:
     idx_audit_json_free(&after);
-    code = tx_end(db, own, code, err);
+    code = idx_db_join_end(db, own, code, err);
     if (n) *n = code == TM_OK ? count : 0;
     return code;
 }

@@ -7,26 +7,6 @@
 
 #include "../common/tm_alloc.h"
 
-static int tx_begin(idx_db *db, bool *own, tm_err *err)
-{
-    *own = sqlite3_get_autocommit(db->h) != 0;
-    return *own ? idx_db_begin_write(db, err) : TM_OK;
-}
-
-static int tx_end(idx_db *db, bool own, int code, tm_err *err)
-{
-    if (!own) return code;
-    if (code == TM_OK) return idx_db_commit(db, err);
-    idx_db_rollback(db);
-    return code;
-}
-
-static void copy_text(sqlite3_stmt *s, int col, char *out, size_t cap)
-{
-    const unsigned char *t = sqlite3_column_text(s, col);
-    (void)snprintf(out, cap, "%s", t ? (const char *)t : "");
-}
-
 int idx_token_create(idx_db *db, const idx_actor *who, int64_t user_id,
                      const uint8_t token_hash[IDX_TOKEN_HASH], const char *name, int64_t now,
                      int64_t *id, tm_err *err)
@@ -41,7 +21,7 @@ int idx_token_create(idx_db *db, const idx_actor *who, int64_t user_id,
     if (nlen == 0 || nlen > IDX_TOKEN_NAME_MAX)
         return tm_err_set(err, TM_EINVAL, "name", "a token's name has 1 to %d bytes",
                           IDX_TOKEN_NAME_MAX);
-    if ((code = tx_begin(db, &own, err)) != TM_OK) return code;
+    if ((code = idx_db_join_write(db, &own, err)) != TM_OK) return code;
     if (!(s = idx_db_stmt(db, IDX_STMT_TOKEN_INSERT, err))) {
         code = err ? err->code : TM_EINTERNAL;
         goto out;
@@ -64,7 +44,7 @@ int idx_token_create(idx_db *db, const idx_actor *who, int64_t user_id,
                          idx_audit_json_cstr(&after), err);
 out:
     idx_audit_json_free(&after);
-    code = tx_end(db, own, code, err);
+    code = idx_db_join_end(db, own, code, err);
     if (code != TM_OK) *id = 0;
     return code;
 }
@@ -87,8 +67,8 @@ int idx_token_find(idx_db *db, const uint8_t token_hash[IDX_TOKEN_HASH], idx_tok
             out->id = sqlite3_column_int64(s, 0);
             out->user_id = sqlite3_column_int64(s, 2);
             out->last_used = sqlite3_column_int64(s, 3);
-            copy_text(s, 4, out->email, sizeof out->email);
-            copy_text(s, 5, out->role, sizeof out->role);
+            idx_db_col_text(s, 4, out->email, sizeof out->email);
+            idx_db_col_text(s, 5, out->role, sizeof out->role);
             out->institution_id = sqlite3_column_int64(s, 6);
             out->user_disabled = sqlite3_column_int(s, 7) != 0;
         }
@@ -106,7 +86,7 @@ static void token_row(sqlite3_stmt *s, idx_token *t)
 {
     t->id = sqlite3_column_int64(s, 0);
     t->user_id = sqlite3_column_int64(s, 1);
-    copy_text(s, 2, t->name, sizeof t->name);
+    idx_db_col_text(s, 2, t->name, sizeof t->name);
     t->created_at = sqlite3_column_int64(s, 3);
     t->last_used = sqlite3_column_int64(s, 4);
 }
@@ -168,7 +148,7 @@ int idx_token_revoke(idx_db *db, const idx_actor *who, int64_t id, int64_t now, 
     idx_audit_json before = {0}, after = {0};
     bool own = false;
     int code;
-    if ((code = tx_begin(db, &own, err)) != TM_OK) return code;
+    if ((code = idx_db_join_write(db, &own, err)) != TM_OK) return code;
     if ((code = idx_db_update_one(db, IDX_STMT_TOKEN_REVOKE, id, now, "token", err)) != TM_OK)
         goto out;
     idx_audit_json_null(&before, "revoked_at");
@@ -178,5 +158,5 @@ int idx_token_revoke(idx_db *db, const idx_actor *who, int64_t id, int64_t now, 
 out:
     idx_audit_json_free(&before);
     idx_audit_json_free(&after);
-    return tx_end(db, own, code, err);
+    return idx_db_join_end(db, own, code, err);
 }

@@ -108,20 +108,6 @@ int idx_user_institution_resolve(idx_db *db, const char *name_or_id, int64_t *id
 }
 
 /* Runs a mutation in its own write transaction unless the caller holds one. */
-static int tx_begin(idx_db *db, bool *own, tm_err *err)
-{
-    *own = sqlite3_get_autocommit(db->h) != 0;
-    return *own ? idx_db_begin_write(db, err) : TM_OK;
-}
-
-static int tx_end(idx_db *db, bool own, int code, tm_err *err)
-{
-    if (!own) return code;
-    if (code == TM_OK) return idx_db_commit(db, err);
-    idx_db_rollback(db);
-    return code;
-}
-
 static char *col_dup(sqlite3_stmt *s, int i)
 {
     const unsigned char *t = sqlite3_column_text(s, i);
@@ -188,7 +174,7 @@ int idx_user_add(idx_db *db, const idx_actor *who, const char *email, const char
     if (!institution_id && idx_user_role_needs_institution(role))
         return tm_err_set(err, TM_EINVAL, "institution", "a %s user needs an institution", role);
     if ((code = hash_check(password_hash, err)) != TM_OK) return code;
-    if ((code = tx_begin(db, &own, err)) != TM_OK) return code;
+    if ((code = idx_db_join_write(db, &own, err)) != TM_OK) return code;
 
     if (!(s = idx_db_stmt(db, IDX_STMT_USER_INSERT, err))) {
         code = err ? err->code : TM_EINTERNAL;
@@ -223,7 +209,7 @@ int idx_user_add(idx_db *db, const idx_actor *who, const char *email, const char
     code = idx_audit_add(db, who, "user.add", "user", *id, NULL, idx_audit_json_cstr(&after), err);
 out:
     idx_audit_json_free(&after);
-    code = tx_end(db, own, code, err);
+    code = idx_db_join_end(db, own, code, err);
     if (code != TM_OK) *id = 0;
     return code;
 }
@@ -268,7 +254,7 @@ int idx_user_change_password(idx_db *db, const idx_actor *who, const char *email
     int code;
 
     if ((code = hash_check(password_hash, err)) != TM_OK) return code;
-    if ((code = tx_begin(db, &own, err)) != TM_OK) return code;
+    if ((code = idx_db_join_write(db, &own, err)) != TM_OK) return code;
     if ((code = idx_user_find(db, email, &u, NULL, err)) != TM_OK) goto out;
     if (expect_version && u.version != expect_version) {
         code = tm_err_set(err, TM_ECONFLICT, NULL,
@@ -290,7 +276,7 @@ out:
     idx_audit_json_free(&before);
     idx_audit_json_free(&after);
     idx_user_clear(&u);
-    return tx_end(db, own, code, err);
+    return idx_db_join_end(db, own, code, err);
 }
 
 int idx_user_set_disabled(idx_db *db, const idx_actor *who, const char *email, bool disabled,
@@ -302,7 +288,7 @@ int idx_user_set_disabled(idx_db *db, const idx_actor *who, const char *email, b
     int code;
 
     if (changed) *changed = false;
-    if ((code = tx_begin(db, &own, err)) != TM_OK) return code;
+    if ((code = idx_db_join_write(db, &own, err)) != TM_OK) return code;
     if ((code = idx_user_find(db, email, &u, NULL, err)) != TM_OK) goto out;
     if (u.disabled == disabled) goto out;
     if ((code = user_update(db, IDX_STMT_USER_SET_DISABLED, &u, NULL, disabled, err)) != TM_OK)
@@ -318,7 +304,7 @@ out:
     idx_audit_json_free(&before);
     idx_audit_json_free(&after);
     idx_user_clear(&u);
-    code = tx_end(db, own, code, err);
+    code = idx_db_join_end(db, own, code, err);
     if (code != TM_OK && changed) *changed = false;
     return code;
 }
