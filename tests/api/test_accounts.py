@@ -330,7 +330,8 @@ def sessions_survive_a_server_restart():
 @test
 def bad_session_settings_are_refused_at_start():
     for args in (["--session-idle", "0"], ["--session-max", "ten"],
-                 ["--registrations-per-hour", "-1"]):
+                 ["--registrations-per-hour", "-1"], ["--hash-threads", "0"],
+                 ["--hash-threads", "65"]):
         r = subprocess.run([os.environ["TECHMART_BIN"], "serve", "--db", os.environ["TECHMART_DB"],
                             "--port", "0"] + args, capture_output=True, text=True, timeout=60)
         check(r.returncode == 2 and args[0] in r.stderr, f"{args}: {r.returncode} {r.stderr}")
