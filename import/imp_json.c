@@ -5,6 +5,7 @@
 
 #include "../common/tm_alloc.h"
 #include "../common/tm_buf.h"
+#include "imp_jdec.h"
 
 #define JSON_CHUNK ((size_t)64 * 1024)
 
@@ -97,7 +98,10 @@ static imp_json_kind parse(const char *p, size_t n, size_t line0, size_t col0, j
                            tm_err *err)
 {
     json_error_t je;
-    json_t *v = json_loadb(p, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    /* imp_jdec builds what json_loadb would, several times faster; it fails
+     * exactly where Jansson does, which then says why. */
+    json_t *v = imp_jdec(p, n);
+    if (!v) v = json_loadb(p, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!v) {
         if (je.line > 1)
             tm_err_set(err, TM_EINVAL, NULL, "invalid JSON at line %zu, column %d: %s",
