@@ -8,6 +8,7 @@
 #include "../common/tm_alloc.h"
 #include "../common/tm_buf.h"
 #include "../common/tm_utf8.h"
+#include "../index/idx_bulk.h"
 #include "../index/idx_enum.h"
 #include "../index/idx_inst.h"
 #include "../index/idx_tech.h"
@@ -295,7 +296,7 @@ static int run_file(imp_run *r, FILE *f, imp_format fmt, bool inst, tm_err *err)
     started = true;
     if ((code = idx_db_begin_write(r->db, err)) != TM_OK) goto out;
     in_tx = true;
-    if ((code = idx_tech_bulk_begin(r->db, err)) != TM_OK) goto out;
+    if ((code = idx_bulk_begin(r->db, r->opts->dry_run, err)) != TM_OK) goto out;
     for (;;) {
         imp_batch *b = imp_queue_pop(&q);
         if (!b) break;
@@ -322,8 +323,7 @@ static int run_file(imp_run *r, FILE *f, imp_format fmt, bool inst, tm_err *err)
         strict_abort(r->rep, &mark); /* the rollback at out undoes the records */
         goto out;
     }
-    /* A dry run rolls back: the deferred entries need not be written. */
-    if (!r->opts->dry_run) code = idx_tech_bulk_end(r->db, err);
+    if (!r->opts->dry_run) code = idx_bulk_end(r->db, NULL, err);
     if (code == TM_OK && !r->opts->dry_run && r->opts->before_commit)
         code = r->opts->before_commit(r->opts->commit_arg, r->db, r->rep, err);
     if (code == TM_OK && !r->opts->dry_run) {

@@ -21,12 +21,18 @@
 typedef struct idx_db {
     sqlite3 *h;
     sqlite3_stmt *stmt[IDX_STMT__COUNT];
-    idx_tok *tok; /* "porter techmart" on this connection */
+    idx_tok *tok;          /* "porter techmart" on this connection */
+    struct idx_bulk *bulk; /* an import's bulk mode (idx_bulk.h), or NULL */
 } idx_db;
 
 /* Opens (creating and migrating) the database at path. On failure returns an
  * error code with *out NULL. Close with idx_db_close(). */
 int idx_db_open(const char *path, idx_db **out, tm_err *err) TM_MUST_CHECK;
+
+/* Opens a private, temporary database with the same schema (deleted when
+ * closed; pages past a small cache go to a temporary file), without a
+ * journal: for work that is thrown away, never rolled back. */
+int idx_db_open_scratch(idx_db **out, tm_err *err) TM_MUST_CHECK;
 void idx_db_close(idx_db *db);
 
 /* The prepared statement id, ready to bind, or NULL with *err set

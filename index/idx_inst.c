@@ -5,6 +5,7 @@
 
 #include "../common/tm_alloc.h"
 #include "../common/tm_log.h"
+#include "idx_bulk.h"
 #include "idx_enum.h"
 
 void idx_inst_clear(idx_inst *in)
@@ -60,6 +61,9 @@ int idx_inst_upsert(idx_db *db, const idx_inst *in, int64_t *id, int *created, t
         *id = sqlite3_last_insert_rowid(db->h);
         *created = 1;
     } else {
+        /* A new English name reaches its technologies' inst_names by a
+         * trigger, past what an import's bulk index was told. */
+        idx_bulk_taint(db);
         if (!(s = idx_db_stmt(db, IDX_STMT_INST_UPDATE, err))) return err->code;
         sqlite3_bind_int64(s, 1, *id);
         if (in->name_en) sqlite3_bind_text(s, 2, in->name_en, -1, SQLITE_STATIC);

@@ -36,6 +36,10 @@
 #define FACET_COLS "SELECT t.field, t.status, t.trl, t.licence, t.institution_id"
 #define PAGE " LIMIT ?9 OFFSET ?10"
 
+/* technology_fts's columns, in order (also technology's column names). */
+#define FTS_COLS                                                                                   \
+    "title, title_en, keywords, summary, description, inst_names, inventors, ipc,"                 \
+    " patent_numbers"
 /* bm25 weights, in FTS5 column order; must equal idx_col_weight (idx_enum.c),
  * which a unit test checks. */
 #define BM25 "bm25(technology_fts, 10.0, 8.0, 5.0, 2.0, 1.0, 2.0, 3.0, 3.0, 5.0)"
@@ -126,22 +130,33 @@ static const char *const idx_sql[IDX_STMT__COUNT] = {
     [IDX_STMT_FTS_REBUILD] = "INSERT INTO technology_fts (technology_fts) VALUES ('rebuild')",
     [IDX_STMT_BULK_BEGIN] =
         "UPDATE meta SET value = (SELECT coalesce(max(id), 0) + 1 FROM technology)"
-        " WHERE key = 'fts_deferred'",
+        " WHERE key = 'fts_deferred' RETURNING value",
     [IDX_STMT_BULK_FTS] =
-        "INSERT INTO technology_fts (rowid, title, title_en, keywords, summary, description,"
-        " inst_names, inventors, ipc, patent_numbers)"
-        " SELECT id, title, title_en, keywords, summary, description, inst_names, inventors, ipc,"
-        " patent_numbers FROM technology"
+        "INSERT INTO technology_fts (rowid, " FTS_COLS ") SELECT id, " FTS_COLS " FROM technology"
         " WHERE id >= (SELECT value FROM meta WHERE key = 'fts_deferred')"
         " AND (SELECT value FROM meta WHERE key = 'fts_deferred') > 0",
     [IDX_STMT_BULK_END] = "UPDATE meta SET value = CASE key WHEN 'fts_deferred' THEN 0"
                           " ELSE value + (?1 > 0) END"
                           " WHERE key IN ('fts_deferred', 'catalogue_gen')",
-    [IDX_STMT_FTS_HASHSIZE] =
-        "INSERT INTO technology_fts (technology_fts, rank) VALUES ('hashsize', ?1)",
+    [IDX_STMT_FTS_CONFIG] = "INSERT INTO technology_fts (technology_fts, rank) VALUES (?1, ?2)",
     [IDX_STMT_SAVEPOINT] = "SAVEPOINT rec",
     [IDX_STMT_RELEASE] = "RELEASE rec",
     [IDX_STMT_ROLLBACK_TO] = "ROLLBACK TO rec",
+    [IDX_STMT_FTS_INSERT] = "INSERT INTO technology_fts (rowid, " FTS_COLS ")"
+                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [IDX_STMT_FTS_DELETE] = "INSERT INTO technology_fts (technology_fts, rowid, " FTS_COLS ")"
+                            " VALUES ('delete', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [IDX_STMT_TECH_FTS_COLS] = "SELECT " FTS_COLS " FROM technology WHERE id = ?1",
+    [IDX_STMT_FTS_DATA_GET] = "SELECT block FROM technology_fts_data WHERE id = ?1",
+    [IDX_STMT_FTS_DATA_SET] = "UPDATE technology_fts_data SET block = ?2 WHERE id = ?1",
+    [IDX_STMT_FTS_DATA_ADD] = "INSERT INTO technology_fts_data (id, block) VALUES (?1, ?2)",
+    [IDX_STMT_FTS_DATA_PAGES] =
+        "SELECT id, block FROM technology_fts_data WHERE id >= ?1 ORDER BY id",
+    [IDX_STMT_FTS_IDX_ALL] = "SELECT segid, term, pgno FROM technology_fts_idx",
+    [IDX_STMT_FTS_IDX_ADD] =
+        "INSERT INTO technology_fts_idx (segid, term, pgno) VALUES (?1, ?2, ?3)",
+    [IDX_STMT_FTS_DOCSIZE_ALL] = "SELECT id, sz FROM technology_fts_docsize",
+    [IDX_STMT_FTS_DOCSIZE_ADD] = "INSERT INTO technology_fts_docsize (id, sz) VALUES (?1, ?2)",
     [IDX_STMT_USER_INSERT] =
         "INSERT INTO \"user\" (email, role, institution_id, password_hash, created_at, updated_at)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?5)",

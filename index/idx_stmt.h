@@ -31,7 +31,7 @@ typedef enum {
     IDX_STMT_SEARCH_ALL_TRL,
     IDX_STMT_SEARCH_ALL_FACETS,
     IDX_STMT_FTS_REBUILD,
-    IDX_STMT_BULK_BEGIN, /* defer index entries of ids from max(id) + 1 */
+    IDX_STMT_BULK_BEGIN, /* defer index entries of ids from max(id) + 1, returned */
     IDX_STMT_BULK_FTS,   /* index the deferred rows in one statement */
     IDX_STMT_BULK_END,
     IDX_STMT_USER_INSERT,
@@ -55,10 +55,22 @@ typedef enum {
     IDX_STMT_TECH_UPDATE_IF, /* IDX_STMT_TECH_UPDATE only at the expected version (?21) */
     IDX_STMT_EXPORT_ALL,     /* export: ids after ?9 matching the filters, by id (idx_export) */
     IDX_STMT_EXPORT_MATCH,   /* the same with an FTS5 MATCH ?1 */
-    IDX_STMT_FTS_HASHSIZE,   /* FTS5's pending-terms limit (?1 bytes), for bulk writes */
+    IDX_STMT_FTS_CONFIG,     /* sets FTS5 option ?1 to ?2 (hashsize, automerge) */
     IDX_STMT_SAVEPOINT,      /* idx_db_savepoint: "rec" */
     IDX_STMT_RELEASE,
     IDX_STMT_ROLLBACK_TO,
+    /* idx_bulk: a private index's rows, and their copy into the store's */
+    IDX_STMT_FTS_INSERT,     /* one row's entries (rowid ?1, columns ?2..?10) */
+    IDX_STMT_FTS_DELETE,     /* the same, taken out (the values it was indexed with) */
+    IDX_STMT_TECH_FTS_COLS,  /* technology ?1's indexed columns, in FTS5's order */
+    IDX_STMT_FTS_DATA_GET,   /* %_data block ?1 (the structure and averages records) */
+    IDX_STMT_FTS_DATA_SET,   /* replaces block ?1 by ?2 */
+    IDX_STMT_FTS_DATA_ADD,   /* a new block (fails on a taken id) */
+    IDX_STMT_FTS_DATA_PAGES, /* every segment page (ids from ?1), by id */
+    IDX_STMT_FTS_IDX_ALL,    /* %_idx: segid, term, pgno */
+    IDX_STMT_FTS_IDX_ADD,
+    IDX_STMT_FTS_DOCSIZE_ALL, /* %_docsize: id, sz */
+    IDX_STMT_FTS_DOCSIZE_ADD,
     IDX_STMT__COUNT
 } idx_stmt;
 

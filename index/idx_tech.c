@@ -9,6 +9,7 @@
 #include "../common/tm_alloc.h"
 #include "../common/tm_buf.h"
 #include "../common/tm_log.h"
+#include "idx_bulk.h"
 #include "idx_enum.h"
 #include "idx_inst.h"
 
@@ -297,12 +298,17 @@ static int resolve_institution(idx_db *db, const idx_tech *t, int64_t *inst_id, 
     return code;
 }
 
-static int write_patents(idx_db *db, int64_t id, const idx_tech *t, tm_err *err)
+/* Writes t's patents as technology id's; a new row has none to clear
+ * (deleting a technology deletes its patents: ON DELETE CASCADE). */
+static int write_patents(idx_db *db, int64_t id, bool is_new, const idx_tech *t, tm_err *err)
 {
-    sqlite3_stmt *s = idx_db_stmt(db, IDX_STMT_PATENT_CLEAR, err);
-    if (!s) return err->code;
-    sqlite3_bind_int64(s, 1, id);
-    int code = step_done(db, s, err);
+    sqlite3_stmt *s;
+    int code = TM_OK;
+    if (!is_new) {
+        if (!(s = idx_db_stmt(db, IDX_STMT_PATENT_CLEAR, err))) return err->code;
+        sqlite3_bind_int64(s, 1, id);
+        code = step_done(db, s, err);
+    }
     tm_buf key = {0};
     for (size_t i = 0; code == TM_OK && i < t->npatents; i++) {
         const idx_patent *p = &t->patents[i];
@@ -359,6 +365,12 @@ static int tech_write(idx_db *db, const idx_tech *t, int64_t inst_id, int64_t id
         code = err->code;
         goto out;
     }
+    /* A deferred row's old entries leave the bulk index before it changes. */
+    if (id && id >= idx_bulk_mark(db) && idx_bulk_mark(db) &&
+        (code = idx_bulk_forget(db, id, err)) != TM_OK) {
+        idx_db_stmt_done(s);
+        goto out;
+    }
     sqlite3_bind_int64(s, 1, inst_id);
     bind_text(s, 2, t->external_id);
     bind_text(s, 3, t->title);
@@ -392,7 +404,20 @@ static int tech_write(idx_db *db, const idx_tech *t, int64_t inst_id, int64_t id
         goto out;
     }
     *out_id = id;
-    code = write_patents(db, id, t, err);
+    if (idx_bulk_mark(db) && id >= idx_bulk_mark(db)) {
+        /* The values just bound, in technology_fts's column order. */
+        const char *v[IDX_BULK_NCOL] = {t->title, t->title_en, kw.p,  t->summary, t->description,
+                                        names.p,  inv.p,       ipc.p, nums.p};
+        size_t n[IDX_BULK_NCOL] = {0, 0, kw.len, 0, 0, names.len, inv.len, ipc.len, nums.len};
+        for (int i = 0; i < IDX_BULK_NCOL; i++) {
+            if (i == 0 || i == 1 || i == 3 || i == 4)
+                n[i] = v[i] ? strlen(v[i]) : 0;
+            else if (!n[i])
+                v[i] = NULL; /* bind_buf binds an empty list as NULL */
+        }
+        idx_bulk_row(db, id, v, n);
+    }
+    code = write_patents(db, id, which == IDX_STMT_TECH_INSERT, t, err);
 out:
     tm_buf_free(&kw);
     tm_buf_free(&ipc);
@@ -645,49 +670,4 @@ int idx_tech_count(idx_db *db, int64_t *n, tm_err *err)
         code = idx_db_fail(db, rc, err);
     idx_db_stmt_done(s);
     return code;
-}
-
-/* FTS5 writes its pending terms out as a new segment whenever they pass
- * "hashsize" bytes (1 MiB by default), and merges segments as they pile up:
- * at 1 MiB a 100k import made 14 segments and merged them again and again.
- * The one bulk statement runs with BULK_HASHSIZE instead (memory bounded by
- * it, a few segments), and the default is set back before the commit. The
- * setting is stored in technology_fts_config, so it is part of the write
- * transaction: a rollback undoes it (and FTS5 then reloads its config). */
-#define FTS_HASHSIZE_DEFAULT (1024 * 1024) /* FTS5_DEFAULT_HASHSIZE */
-#define BULK_HASHSIZE (64 * 1024 * 1024)
-
-static int fts_hashsize(idx_db *db, int bytes, tm_err *err)
-{
-    sqlite3_stmt *s = idx_db_stmt(db, IDX_STMT_FTS_HASHSIZE, err);
-    if (!s) return err->code;
-    sqlite3_bind_int(s, 1, bytes);
-    return step_done(db, s, err);
-}
-
-int idx_tech_bulk_begin(idx_db *db, tm_err *err)
-{
-    sqlite3_stmt *s = idx_db_stmt(db, IDX_STMT_BULK_BEGIN, err);
-    if (!s) return err->code;
-    return step_done(db, s, err);
-}
-
-int idx_tech_bulk_end(idx_db *db, tm_err *err)
-{
-    int code = fts_hashsize(db, BULK_HASHSIZE, err);
-    if (code != TM_OK) return code;
-    sqlite3_stmt *s = idx_db_stmt(db, IDX_STMT_BULK_FTS, err);
-    if (!s) return err->code;
-    if ((code = step_done(db, s, err)) != TM_OK) return code;
-    int added = sqlite3_changes(db->h);
-    if ((code = fts_hashsize(db, FTS_HASHSIZE_DEFAULT, err)) != TM_OK) return code;
-    if (!(s = idx_db_stmt(db, IDX_STMT_BULK_END, err))) return err->code;
-    sqlite3_bind_int(s, 1, added); /* the insert trigger's generation bump, once */
-    return step_done(db, s, err);
-}
-
-int idx_tech_bulk_step(idx_db *db, tm_err *err)
-{
-    int code = idx_tech_bulk_end(db, err);
-    return code == TM_OK ? idx_tech_bulk_begin(db, err) : code;
 }

@@ -127,21 +127,6 @@ int idx_tech_insert(idx_db *db, const idx_tech *t, int64_t *id, tm_err *err) TM_
 int idx_tech_update_if(idx_db *db, int64_t id, int64_t version, const idx_tech *t,
                        tm_err *err) TM_MUST_CHECK;
 
-/* Bulk mode for an import: inside a write transaction, the full-text
- * entries of the technologies added after idx_tech_bulk_begin are written
- * by idx_tech_bulk_end in one statement instead of by a trigger per row
- * (FTS5 flushes its pending terms at every statement that writes it, so
- * per-row entries cost several times more). Updates and deletes of older
- * rows are indexed at once, as always. idx_tech_bulk_end must run before
- * the commit; a rollback undoes both. */
-int idx_tech_bulk_begin(idx_db *db, tm_err *err) TM_MUST_CHECK;
-int idx_tech_bulk_end(idx_db *db, tm_err *err) TM_MUST_CHECK;
-/* Writes the entries deferred so far and goes on deferring (bulk_end, then
- * bulk_begin): an importer whose writer would otherwise wait for its reader
- * can index what it has written in that time. Each call adds FTS5 segments,
- * so call it for thousands of rows at a time, not per record. */
-int idx_tech_bulk_step(idx_db *db, tm_err *err) TM_MUST_CHECK;
-
 /* Reads technology id with its patents into *t (initialized by the call).
  * TM_ENOTFOUND when there is none. */
 int idx_tech_get(idx_db *db, int64_t id, idx_tech *t, tm_err *err) TM_MUST_CHECK;

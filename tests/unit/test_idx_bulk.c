@@ -1,7 +1,9 @@
 /* Bulk writes as an import makes them: the stored content hash keeps its
- * format, FTS5's settings are back to normal after a bulk write, the
- * per-record savepoints keep or undo exactly one record however often they
- * run, and the tokenizer's fast paths for Hangul and ASCII keep the rules. */
+ * format, FTS5's settings are back to normal after a bulk write, the index
+ * built beside an import joins the store's exactly (or the slow path runs
+ * when it cannot), the per-record savepoints keep or undo exactly one
+ * record however often they run, and the tokenizer's fast paths for Hangul
+ * and ASCII keep the rules. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +11,10 @@
 
 #include "../../common/tm_alloc.h"
 #include "../../common/tm_buf.h"
+#include "../../index/idx_bulk.h"
 #include "../../index/idx_db.h"
 #include "../../index/idx_enum.h"
+#include "../../index/idx_inst.h"
 #include "../../index/idx_tech.h"
 #include "../../index/idx_tok.h"
 #include "../tm_test.h"
@@ -116,7 +120,7 @@ TM_TEST(a_bulk_write_leaves_fts5_settings_as_they_were_and_its_index_exact)
     tm_err err = {0};
     idx_upsert_res res;
     CHECK(idx_db_begin_write(db, &err) == TM_OK);
-    CHECK(idx_tech_bulk_begin(db, &err) == TM_OK);
+    CHECK(idx_bulk_begin(db, false, &err) == TM_OK);
     for (int i = 0; i < 300; i++) {
         idx_tech t;
         char ext[32], title[96];
@@ -126,7 +130,7 @@ TM_TEST(a_bulk_write_leaves_fts5_settings_as_they_were_and_its_index_exact)
         CHECK(idx_tech_upsert(db, &t, &res, &err) == TM_OK);
         idx_tech_clear(&t);
     }
-    CHECK(idx_tech_bulk_end(db, &err) == TM_OK);
+    CHECK(idx_bulk_end(db, NULL, &err) == TM_OK);
     CHECK(idx_db_commit(db, &err) == TM_OK);
     /* FTS5's default pending-terms limit is 1 MiB: a stored value must say so. */
     CHECK(count(db, "SELECT count(*) FROM technology_fts_config WHERE k = 'hashsize'"
@@ -140,44 +144,235 @@ TM_TEST(a_bulk_write_leaves_fts5_settings_as_they_were_and_its_index_exact)
     tm_testdb_drop(db);
 }
 
-TM_TEST(a_bulk_write_in_steps_indexes_every_row_with_its_final_values)
+static int64_t matches(idx_db *db, const char *word)
 {
-    idx_db *db = tm_testdb_open("bulk_step");
+    char sql[160];
+    (void)snprintf(sql, sizeof sql,
+                   "SELECT count(*) FROM technology_fts WHERE technology_fts MATCH '%s'", word);
+    return count(db, sql);
+}
+
+static bool fts_intact(idx_db *db)
+{
+    return sqlite3_exec(db->h,
+                        "INSERT INTO technology_fts (technology_fts, rank)"
+                        " VALUES ('integrity-check', 1)",
+                        NULL, NULL, NULL) == SQLITE_OK;
+}
+
+static void add_plain(idx_db *db, const char *ext, const char *title)
+{
+    idx_tech t;
+    idx_upsert_res res;
+    tm_err err = {0};
+    make_tech(&t, ext, title, 1);
+    CHECK(idx_db_begin_write(db, &err) == TM_OK);
+    CHECK(idx_tech_upsert(db, &t, &res, &err) == TM_OK);
+    CHECK(idx_db_commit(db, &err) == TM_OK);
+    idx_tech_clear(&t);
+}
+
+/* One import of n records "<tag>-i" titled with tag, as imp.c writes them:
+ * a savepoint each, every 5th rolled back, every 7th written twice (the
+ * second time changed to "<tag>again"). Returns the records kept. */
+static int bulk_import(idx_db *db, const char *tag, int n, bool *merged)
+{
     tm_err err = {0};
     idx_upsert_res res;
-    int64_t gen0 = count(db, "SELECT value FROM meta WHERE key = 'catalogue_gen'");
+    int kept = 0;
     CHECK(idx_db_begin_write(db, &err) == TM_OK);
-    CHECK(idx_tech_bulk_begin(db, &err) == TM_OK);
-    for (int i = 0; i < 100; i++) {
+    CHECK(idx_bulk_begin(db, false, &err) == TM_OK);
+    for (int i = 0; i < n; i++) {
+        idx_tech t;
+        char ext[32], title[96];
+        (void)snprintf(ext, sizeof ext, "%s-%d", tag, i);
+        (void)snprintf(title, sizeof title, "가져온 기술 %s 측정", tag);
+        make_tech(&t, ext, title, i % 3);
+        CHECK(idx_db_savepoint(db, &err) == TM_OK);
+        CHECK(idx_tech_upsert(db, &t, &res, &err) == TM_OK && res.kind == IDX_UPSERT_ADDED);
+        if (i % 5 == 4) {
+            idx_db_rollback_to(db);
+        } else {
+            CHECK(idx_db_release(db, &err) == TM_OK);
+            kept++;
+        }
+        if (i % 7 == 0) {
+            free(t.title);
+            (void)snprintf(title, sizeof title, "다시 온 기술 %sagain", tag);
+            t.title = tm_xstrdup(title);
+            CHECK(idx_db_savepoint(db, &err) == TM_OK);
+            CHECK(idx_tech_upsert(db, &t, &res, &err) == TM_OK);
+            CHECK(idx_db_release(db, &err) == TM_OK);
+            if (i % 5 == 4) kept++; /* rolled back the first time: added now */
+        }
+        idx_tech_clear(&t);
+    }
+    /* A search inside the transaction makes FTS5 cache the index's layout
+     * from before the merge. */
+    CHECK(matches(db, "qqold") >= 0);
+    CHECK(idx_bulk_end(db, merged, &err) == TM_OK);
+    CHECK(idx_db_commit(db, &err) == TM_OK);
+    return kept;
+}
+
+TM_TEST(an_index_built_beside_the_import_joins_a_filled_index_exactly)
+{
+    idx_db *db = tm_testdb_open("bulk_merge");
+    bool merged = false;
+    for (int i = 0; i < 40; i++) { /* an index of several segments already */
+        char ext[32];
+        (void)snprintf(ext, sizeof ext, "OLD-%d", i);
+        add_plain(db, ext, "예전 기술 qqold");
+    }
+    /* FTS5 caches the index's layout on this connection: a search first
+     * makes it hold the one from before the merge. */
+    CHECK(matches(db, "qqold") == 40);
+    int a = bulk_import(db, "qqa", 300, &merged);
+    CHECK(merged);
+    int again = 300 / 7 + 1;
+    CHECK(fts_intact(db));
+    CHECK(matches(db, "qqa") == a - again);
+    CHECK(matches(db, "qqaagain") == again);
+    CHECK(matches(db, "qqold") == 40);
+    CHECK(matches(db, "측정") == 40 + a); /* every summary says 측정 */
+    /* A plain write on the same connection writes its own segment next to
+     * the merged ones, under an id of its own. */
+    add_plain(db, "LATER-1", "나중 기술 qqlater");
+    CHECK(matches(db, "qqlater") == 1 && fts_intact(db));
+    int b = bulk_import(db, "qqb", 120, &merged);
+    CHECK(merged);
+    CHECK(fts_intact(db));
+    CHECK(matches(db, "qqb") == b - (120 / 7 + 1));
+    CHECK(matches(db, "qqa") == a - again);
+    CHECK(count(db, "SELECT count(*) FROM technology") == 40 + a + 1 + b);
+    /* Another connection sees the same index. */
+    idx_db *other = NULL;
+    tm_err err = {0};
+    CHECK(idx_db_open(tm_testdb_path, &other, &err) == TM_OK);
+    CHECK(matches(other, "qqb") == b - (120 / 7 + 1));
+    CHECK(matches(other, "qqaagain") == again);
+    idx_db_close(other);
+    tm_testdb_drop(db);
+}
+
+/* One import of n records under a page limit: 0 when it committed, else
+ * the step that failed (1 a record, 2 the merge, 3 the commit). */
+static int import_limited(idx_db *db, const char *tag, int n)
+{
+    tm_err err = {0};
+    idx_upsert_res res;
+    if (idx_db_begin_write(db, &err) != TM_OK || idx_bulk_begin(db, false, &err) != TM_OK) {
+        idx_db_rollback(db);
+        return 1;
+    }
+    for (int i = 0; i < n; i++) {
         idx_tech t;
         char ext[32];
-        (void)snprintf(ext, sizeof ext, "S-%d", i);
-        make_tech(&t, ext, i < 50 ? "첫째 묶음 qqfirst" : "둘째 묶음 qqsecond", 1);
-        CHECK(idx_tech_upsert(db, &t, &res, &err) == TM_OK);
-        CHECK(res.kind == IDX_UPSERT_ADDED);
+        (void)snprintf(ext, sizeof ext, "%s-%d", tag, i);
+        make_tech(&t, ext, "공간 모자란 기술 qqfull", 1);
+        int code = idx_tech_upsert(db, &t, &res, &err);
         idx_tech_clear(&t);
-        if (i == 49) CHECK(idx_tech_bulk_step(db, &err) == TM_OK);
-        if (i == 60) { /* a row indexed by the step changes: its entry follows */
-            make_tech(&t, "S-7", "바뀐 제목 qqchanged", 1);
-            CHECK(idx_tech_upsert(db, &t, &res, &err) == TM_OK);
-            CHECK(res.kind == IDX_UPSERT_UPDATED);
-            idx_tech_clear(&t);
+        if (code != TM_OK) {
+            idx_db_rollback(db);
+            return 1;
         }
     }
-    CHECK(idx_tech_bulk_end(db, &err) == TM_OK);
+    if (idx_bulk_end(db, NULL, &err) != TM_OK) {
+        CHECK(err.code == TM_EBUSY); /* "the database is full": 503, try later */
+        idx_db_rollback(db);
+        return 2;
+    }
+    return idx_db_commit(db, &err) == TM_OK ? 0 : 3;
+}
+
+TM_TEST(an_import_that_runs_out_of_space_anywhere_leaves_the_store_as_it_was)
+{
+    idx_db *db = tm_testdb_open("bulk_full");
+    add_plain(db, "KEEP-1", "남을 기술 qqkeep");
+    int64_t pages = count(db, "PRAGMA page_count");
+    int failed_merging = 0, step = 0;
+    /* Limits from just above the file's size up to enough: the import
+     * fails while writing records, while merging its index, or commits. */
+    for (int64_t extra = 1; step != 0 || extra == 1; extra += 3) {
+        char sql[64];
+        (void)snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", (long long)(pages + extra));
+        CHECK(sqlite3_exec(db->h, sql, NULL, NULL, NULL) == SQLITE_OK);
+        step = import_limited(db, "F", 150);
+        if (step == 2) failed_merging++;
+        if (step != 0) {
+            CHECK(count(db, "SELECT count(*) FROM technology") == 1);
+            CHECK(matches(db, "qqfull") == 0 && matches(db, "qqkeep") == 1);
+            CHECK(count(db, "SELECT value FROM meta WHERE key = 'fts_deferred'") == 0);
+            CHECK(fts_intact(db));
+        }
+        if (extra > 4000) break;
+    }
+    CHECK(step == 0);
+    CHECK(failed_merging > 0); /* the merge itself was made to fail, and undone */
+    CHECK(count(db, "SELECT count(*) FROM technology") == 151);
+    CHECK(matches(db, "qqfull") == 150 && fts_intact(db));
+    tm_testdb_drop(db);
+}
+
+TM_TEST(a_renamed_institution_takes_the_slow_path_to_the_same_index)
+{
+    idx_db *db = tm_testdb_open("bulk_taint");
+    tm_err err = {0};
+    idx_upsert_res res;
+    bool merged = true;
+    CHECK(idx_db_begin_write(db, &err) == TM_OK);
+    CHECK(idx_bulk_begin(db, false, &err) == TM_OK);
+    for (int i = 0; i < 30; i++) {
+        idx_tech t;
+        char ext[32];
+        (void)snprintf(ext, sizeof ext, "T-%d", i);
+        make_tech(&t, ext, "이름 바뀐 기관의 기술", 1);
+        CHECK(idx_tech_upsert(db, &t, &res, &err) == TM_OK);
+        idx_tech_clear(&t);
+    }
+    /* The English name reaches the rows' inst_names by a trigger. */
+    idx_inst in = {.name = "서울대학교", .name_en = "Qqrenamed University", .kind = IDX_KIND_OTHER};
+    int64_t id = 0;
+    int created = 0;
+    CHECK(idx_inst_upsert(db, &in, &id, &created, &err) == TM_OK && !created);
+    CHECK(idx_bulk_end(db, &merged, &err) == TM_OK);
     CHECK(idx_db_commit(db, &err) == TM_OK);
-    CHECK(count(db, "SELECT count(*) FROM technology_fts WHERE technology_fts MATCH 'qqfirst'") ==
-          49);
-    CHECK(count(db, "SELECT count(*) FROM technology_fts WHERE technology_fts MATCH 'qqsecond'") ==
-          50);
-    CHECK(count(db, "SELECT count(*) FROM technology_fts WHERE technology_fts MATCH 'qqchanged'") ==
-          1);
-    CHECK(count(db, "SELECT value FROM meta WHERE key = 'fts_deferred'") == 0);
-    CHECK(count(db, "SELECT value FROM meta WHERE key = 'catalogue_gen'") > gen0);
-    CHECK(sqlite3_exec(db->h,
-                       "INSERT INTO technology_fts (technology_fts, rank)"
-                       " VALUES ('integrity-check', 1)",
+    CHECK(!merged);
+    CHECK(matches(db, "qqrenamed") == 30 && fts_intact(db));
+    tm_testdb_drop(db);
+}
+
+TM_TEST(an_index_layout_it_does_not_know_takes_the_slow_path)
+{
+    idx_db *db = tm_testdb_open("bulk_odd");
+    bool merged = true;
+    add_plain(db, "ODD-0", "처음 기술 qqfirst");
+    /* A byte past the structure record's end: FTS5 reads past nothing, but
+     * a record that is not exactly the layout known is not merged into. */
+    CHECK(sqlite3_exec(db->h, "UPDATE technology_fts_data SET block = block || x'00' WHERE id = 10",
                        NULL, NULL, NULL) == SQLITE_OK);
+    int kept = bulk_import(db, "qqodd", 50, &merged);
+    CHECK(!merged);
+    CHECK(matches(db, "qqodd") + matches(db, "qqoddagain") == kept);
+    CHECK(matches(db, "qqfirst") == 1);
+    tm_testdb_drop(db);
+}
+
+TM_TEST(a_dry_run_defers_without_building_and_leaves_nothing)
+{
+    idx_db *db = tm_testdb_open("bulk_dry");
+    tm_err err = {0};
+    idx_upsert_res res;
+    idx_tech t;
+    make_tech(&t, "DRY-1", "연습 기술 qqdry", 1);
+    CHECK(idx_db_begin_write(db, &err) == TM_OK);
+    CHECK(idx_bulk_begin(db, true, &err) == TM_OK);
+    CHECK(idx_tech_upsert(db, &t, &res, &err) == TM_OK);
+    idx_db_rollback(db);
+    CHECK(db->bulk == NULL);
+    add_plain(db, "DRY-2", "진짜 기술 qqreal");
+    CHECK(matches(db, "qqdry") == 0 && matches(db, "qqreal") == 1 && fts_intact(db));
+    idx_tech_clear(&t);
     tm_testdb_drop(db);
 }
 
@@ -189,9 +384,9 @@ TM_TEST(a_rolled_back_bulk_write_stores_no_fts5_setting)
     idx_tech t;
     make_tech(&t, "RB-1", "롤백 센서", 1);
     CHECK(idx_db_begin_write(db, &err) == TM_OK);
-    CHECK(idx_tech_bulk_begin(db, &err) == TM_OK);
+    CHECK(idx_bulk_begin(db, false, &err) == TM_OK);
     CHECK(idx_tech_upsert(db, &t, &res, &err) == TM_OK);
-    CHECK(idx_tech_bulk_end(db, &err) == TM_OK);
+    CHECK(idx_bulk_end(db, NULL, &err) == TM_OK);
     idx_db_rollback(db);
     CHECK(count(db, "SELECT count(*) FROM technology_fts_config WHERE k = 'hashsize'") == 0);
     CHECK(count(db, "SELECT count(*) FROM technology") == 0);

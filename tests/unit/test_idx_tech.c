@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../../common/tm_alloc.h"
+#include "../../index/idx_bulk.h"
 #include "../../index/idx_db.h"
 #include "../../index/idx_enum.h"
 #include "../../index/idx_inst.h"
@@ -222,7 +223,7 @@ TM_TEST(a_bulk_write_indexes_its_new_rows_once_with_their_final_values)
     CHECK(idx_db_catalogue_gen(db, &g0, &err) == TM_OK);
 
     CHECK(idx_db_begin_write(db, &err) == TM_OK);
-    CHECK(idx_tech_bulk_begin(db, &err) == TM_OK);
+    CHECK(idx_bulk_begin(db, false, &err) == TM_OK);
     make_tech(&a, "B-NEW", "첫번째 제목 qqfirst", "서울대학교", NULL);
     CHECK(idx_tech_upsert(db, &a, &res, &err) == TM_OK && res.kind == IDX_UPSERT_ADDED);
     free(a.title);
@@ -231,7 +232,7 @@ TM_TEST(a_bulk_write_indexes_its_new_rows_once_with_their_final_values)
     free(old.title);
     old.title = tm_xstrdup("새로운 센서 qqolder"); /* a row from before the bulk write */
     CHECK(idx_tech_upsert(db, &old, &res, &err) == TM_OK && res.kind == IDX_UPSERT_UPDATED);
-    CHECK(idx_tech_bulk_end(db, &err) == TM_OK);
+    CHECK(idx_bulk_end(db, NULL, &err) == TM_OK);
     CHECK(idx_db_commit(db, &err) == TM_OK);
 
     CHECK(fts_intact(db));
@@ -261,14 +262,14 @@ TM_TEST(a_bulk_write_indexes_a_row_that_reuses_the_highest_id)
     int64_t top = res.id;
     idx_tech_clear(&t);
     CHECK(idx_db_begin_write(db, &err) == TM_OK);
-    CHECK(idx_tech_bulk_begin(db, &err) == TM_OK);
+    CHECK(idx_bulk_begin(db, false, &err) == TM_OK);
     /* Without AUTOINCREMENT the next row takes the deleted highest id,
      * below the bulk mark: it must still be indexed. */
     CHECK(sqlite3_exec(db->h, "DELETE FROM patent; DELETE FROM technology", NULL, NULL, NULL) ==
           SQLITE_OK);
     make_tech(&t, "R-2", "새 기술 qqreused", "서울대학교", NULL);
     CHECK(idx_tech_upsert(db, &t, &res, &err) == TM_OK && res.id == top);
-    CHECK(idx_tech_bulk_end(db, &err) == TM_OK);
+    CHECK(idx_bulk_end(db, NULL, &err) == TM_OK);
     CHECK(idx_db_commit(db, &err) == TM_OK);
     CHECK(fts_intact(db));
     CHECK(search_total(db, "qqreused", NULL) == 1 && search_total(db, "qqgone", NULL) == 0);
@@ -283,7 +284,7 @@ TM_TEST(a_rolled_back_bulk_write_leaves_plain_writes_indexed)
     idx_tech t;
     idx_upsert_res res;
     CHECK(idx_db_begin_write(db, &err) == TM_OK);
-    CHECK(idx_tech_bulk_begin(db, &err) == TM_OK);
+    CHECK(idx_bulk_begin(db, false, &err) == TM_OK);
     make_tech(&t, "RB-1", "버린 기술 qqdropped", "서울대학교", NULL);
     CHECK(idx_tech_upsert(db, &t, &res, &err) == TM_OK);
     idx_db_rollback(db); /* as a failed or dry-run import */

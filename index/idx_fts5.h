@@ -1,0 +1,32 @@
+/* idx_fts5: technology_fts's deferred rows in an import's bulk mode, and
+ * the copy of another database's technology_fts segments into this one's
+ * (idx_bulk.h says why and when). All inside db's write transaction. */
+#ifndef IDX_FTS5_H
+#define IDX_FTS5_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../common/tm_err.h"
+#include "idx_db.h"
+
+/* Sets FTS5 option name (hashsize, automerge, ...) of db's technology_fts. */
+int idx_fts5_config(idx_db *db, const char *name, int value, tm_err *err) TM_MUST_CHECK;
+
+/* Starts deferring: rows from max(id) + 1 (*mark) stay out of FTS5. */
+int idx_fts5_defer(idx_db *db, int64_t *mark, tm_err *err) TM_MUST_CHECK;
+
+/* Indexes every deferred row in db's FTS5 in one statement (*n rows). */
+int idx_fts5_index_deferred(idx_db *db, int64_t *n, tm_err *err) TM_MUST_CHECK;
+
+/* Stops deferring; bumps the catalogue generation when n rows were added. */
+int idx_fts5_end_deferred(idx_db *db, int64_t n, tm_err *err) TM_MUST_CHECK;
+
+/* Adds the segments, document sizes and totals of src's technology_fts
+ * (complete: committed, no merge in progress) to db's as db's newest
+ * segments. *merged is false, with nothing written, when a record is not in
+ * the expected layout or the segments would not fit; an error is returned
+ * only for a failure of SQLite itself. */
+int idx_fts5_merge(idx_db *db, idx_db *src, bool *merged, tm_err *err) TM_MUST_CHECK;
+
+#endif
