@@ -188,7 +188,11 @@ void api_password_change(srv_req *r)
     j->user_id = r->actor.user_id;
     j->keep_session = r->actor.via == SRV_VIA_COOKIE ? r->actor.session_id : 0;
     srv_auth_address(r, j->addr, sizeof j->addr);
-    srv_limit_hit(&wrong_current, j->email); /* taken back on success, see srv_limit.h */
+    /* Counted now, taken back on success (see srv_limit.h). */
+    if ((wait = srv_limit_hit(&wrong_current, j->email)) > 0) {
+        srv_reply_limited(r, wait, "too many wrong passwords; try again later");
+        goto done;
+    }
     if (!srv_req_offload(r, pw_work, pw_done, j)) {
         srv_limit_undo(&wrong_current, j->email);
         code = tm_err_set(&err, TM_EBUSY, NULL, "too many password changes at once; try again");

@@ -244,8 +244,15 @@ void api_session_create(srv_req *r)
     idx_user_clear(&u);
     /* Counted as a failure now, taken back on success: logins in flight at
      * once must not each pass the check above. */
-    srv_limit_hit(&fail_email, j->email);
-    srv_limit_hit(&fail_addr, j->addr);
+    wait = srv_limit_hit(&fail_email, j->email);
+    wait_a = srv_limit_hit(&fail_addr, j->addr);
+    if (wait > 0 || wait_a > 0) {
+        if (!wait) srv_limit_undo(&fail_email, j->email);
+        if (!wait_a) srv_limit_undo(&fail_addr, j->addr);
+        srv_reply_limited(r, wait > wait_a ? wait : wait_a,
+                          "too many failed logins; try again later");
+        goto fail;
+    }
     if (!srv_req_offload(r, login_work, login_done, j)) {
         srv_limit_undo(&fail_email, j->email);
         srv_limit_undo(&fail_addr, j->addr);

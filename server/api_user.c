@@ -300,7 +300,11 @@ void api_user_create(srv_req *r)
             job_free(j);
             return;
         }
-        srv_limit_hit(&signup, j->addr);
+        if ((wait = srv_limit_hit(&signup, j->addr)) > 0) { /* another sign-up got there first */
+            srv_reply_limited(r, wait, "too many sign-ups from this address; try again later");
+            job_free(j);
+            return;
+        }
     }
     j->actor_id = r->actor.user_id;
     if (!srv_req_offload(r, user_work, user_done, j)) {

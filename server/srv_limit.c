@@ -84,7 +84,9 @@ static slot *find(const uint8_t key[16], const srv_limit_rule *rule, int64_t now
 
 typedef enum { OP_WAIT, OP_HIT, OP_CLEAR, OP_UNDO } op;
 
-/* Applies o to name's slot under rule; for OP_WAIT, the seconds to wait. */
+/* Applies o to name's slot under rule; for OP_WAIT and OP_HIT, the seconds
+ * to wait (OP_HIT counts only when that is 0: the check and the count are
+ * one step under the mutex). */
 static int64_t apply(const srv_limit_rule *rule, const char *name, op o)
 {
     uint8_t key[16];
@@ -92,8 +94,10 @@ static int64_t apply(const srv_limit_rule *rule, const char *name, op o)
     key_of(rule, name, key);
     pthread_mutex_lock(&mu);
     slot *s = find(key, rule, now, o == OP_HIT);
-    if (s && o == OP_WAIT && s->count >= rule->limit) wait = s->start + s->window_s - now;
-    if (s && o == OP_HIT) s->count++;
+    if (s && (o == OP_WAIT || o == OP_HIT) && s->count >= rule->limit)
+        wait = s->start + s->window_s - now;
+    else if (s && o == OP_HIT)
+        s->count++;
     if (s && o == OP_CLEAR) s->start = 0;
     if (s && o == OP_UNDO && s->count > 0) s->count--;
     pthread_mutex_unlock(&mu);
@@ -105,9 +109,9 @@ int64_t srv_limit_wait(const srv_limit_rule *rule, const char *name)
     return apply(rule, name, OP_WAIT);
 }
 
-void srv_limit_hit(const srv_limit_rule *rule, const char *name)
+int64_t srv_limit_hit(const srv_limit_rule *rule, const char *name)
 {
-    (void)apply(rule, name, OP_HIT);
+    return apply(rule, name, OP_HIT);
 }
 
 void srv_limit_clear(const srv_limit_rule *rule, const char *name)

@@ -29,8 +29,11 @@ typedef struct srv_limit_rule {
 /* Seconds until name may act again under rule (0: now). */
 int64_t srv_limit_wait(const srv_limit_rule *rule, const char *name);
 
-/* Counts one event of name under rule. */
-void srv_limit_hit(const srv_limit_rule *rule, const char *name);
+/* Counts one event of name under rule unless name is at its limit: 0 when
+ * counted, else the seconds until it may act (nothing counted). Checking
+ * with srv_limit_wait and then counting would let requests in flight at
+ * once each pass the check. */
+int64_t srv_limit_hit(const srv_limit_rule *rule, const char *name);
 
 /* Takes one event of name back (never below 0). */
 void srv_limit_undo(const srv_limit_rule *rule, const char *name);
