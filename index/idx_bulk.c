@@ -13,6 +13,7 @@
 
 #include "../common/tm_alloc.h"
 #include "../common/tm_buf.h"
+#include "../common/tm_log.h"
 #include "idx_fts5.h"
 
 #define BATCH_ROWS 256
@@ -24,9 +25,8 @@
  * 120. */
 #define PRIVATE_HASHSIZE (16 * 1024 * 1024)
 /* At this many segments on a level the private index merges them into one
- * (FTS5's "crisismerge", 16 by default): its newest level joins the store's
- * index as the newest level there, and a store's write that finds 16
- * segments on a level merges them all before it returns. */
+ * (FTS5's "crisismerge", 16 by default), so it ends with a few segments
+ * (4 at 100k): they all join the store's level 0 (idx_fts5_merge). */
 #define PRIVATE_CRISISMERGE 8
 #define NO_VALUE UINT32_MAX
 
@@ -46,16 +46,19 @@ typedef struct batch {
 typedef struct idx_bulk {
     idx_db *db;
     int64_t mark;
+    tm_buf totals; /* the store's FTS5 totals the private index started from */
     /* the writer's thread only */
     bulk_row *pend; /* noted since the record's savepoint */
     size_t npend, cap;
     batch *fill;
-    int64_t added; /* rows in the private index: kept entries in, less entries out */
+    size_t kept;   /* entries handed to the private index */
+    bool old_rows; /* an entry of a row below the mark, which the store's index has */
     bool tainted;
     /* the indexing thread, and what it shares under mu */
     idx_db *priv;
     pthread_t thread;
     bool started;
+    bool dry; /* nothing is built: the transaction is rolled back */
     pthread_mutex_t mu;
     pthread_cond_t more, room;
     batch *head, *tail;
@@ -211,15 +214,16 @@ static void bulk_free(idx_bulk *b)
         batch_free(q);
     }
     idx_db_close(b->priv);
+    tm_buf_free(&b->totals);
     pthread_cond_destroy(&b->more);
     pthread_cond_destroy(&b->room);
     pthread_mutex_destroy(&b->mu);
     free(b);
 }
 
-int64_t idx_bulk_mark(const idx_db *db)
+bool idx_bulk_on(const idx_db *db)
 {
-    return db->bulk ? db->bulk->mark : 0;
+    return db->bulk != NULL;
 }
 
 void idx_bulk_row(idx_db *db, int64_t id, const char *const v[IDX_BULK_NCOL],
@@ -280,10 +284,8 @@ void idx_bulk_keep(idx_db *db)
     if (!b) return;
     for (size_t i = 0; i < b->npend; i++) {
         if (!b->fill) b->fill = tm_xcalloc(1, sizeof *b->fill);
-        if (b->pend[i].del)
-            b->added--;
-        else
-            b->added++;
+        if (b->pend[i].id < b->mark) b->old_rows = true;
+        b->kept++;
         b->fill->row[b->fill->n++] = b->pend[i];
         if (b->fill->n == BATCH_ROWS) hand_over(b);
     }
@@ -304,6 +306,24 @@ void idx_bulk_taint(idx_db *db)
     if (db->bulk) db->bulk->tainted = true;
 }
 
+int idx_bulk_inst_update(idx_db *db, int64_t inst_id, const char *name_en, tm_err *err)
+{
+    if (!db->bulk || db->bulk->tainted) return TM_OK;
+    sqlite3_stmt *s = idx_db_stmt(db, IDX_STMT_INST_GET, err);
+    if (!s) return err->code;
+    sqlite3_bind_int64(s, 1, inst_id);
+    int rc = sqlite3_step(s);
+    int code = TM_OK;
+    if (rc == SQLITE_ROW) {
+        const char *old = (const char *)sqlite3_column_text(s, 2);
+        if (!old != !name_en || (old && strcmp(old, name_en) != 0)) idx_bulk_taint(db);
+    } else if (rc != SQLITE_DONE) {
+        code = idx_db_fail(db, rc, err);
+    }
+    idx_db_stmt_done(s);
+    return code;
+}
+
 int idx_bulk_begin(idx_db *db, bool dry, tm_err *err)
 {
     if (db->bulk) return tm_err_set(err, TM_EINTERNAL, NULL, "bulk mode is already on");
@@ -321,11 +341,15 @@ int idx_bulk_begin(idx_db *db, bool dry, tm_err *err)
     /* Without a private index (no memory, no temporary file) the rows are
      * indexed in db at the end, as they would be anyway. */
     tm_err perr = {0};
+    b->dry = dry;
     if (dry || open_private(&b->priv, &perr) != TM_OK ||
-        pthread_create(&b->thread, NULL, index_main, b) != 0)
+        idx_fts5_copy_totals(db, b->priv, &b->totals, &perr) != TM_OK ||
+        pthread_create(&b->thread, NULL, index_main, b) != 0) {
         b->failed = true;
-    else
+        b->terr = perr;
+    } else {
         b->started = true;
+    }
     return TM_OK;
 }
 
@@ -350,11 +374,22 @@ int idx_bulk_end(idx_db *db, bool *merged_out, tm_err *err)
     finish_thread(b);
     db->bulk = NULL; /* from here on, writes to db are not noted */
     bool merged = false;
-    int64_t indexed = b->added;
+    int64_t changed = (int64_t)b->kept;
     int code = TM_OK;
-    if (!b->failed && !b->tainted && b->added > 0) code = idx_fts5_merge(db, b->priv, &merged, err);
-    if (code == TM_OK && !merged) code = idx_fts5_index_deferred(db, &indexed, err);
-    if (code == TM_OK) code = idx_fts5_end_deferred(db, indexed, err);
+    if (!b->failed && !b->tainted && b->kept > 0)
+        code = idx_fts5_merge(db, b->priv, &b->totals, &merged, err);
+    if (b->failed && !b->dry)
+        tm_log_info("import: the full-text index is built in the database (slower): %s",
+                    b->terr.msg[0] ? b->terr.msg : "the private index could not be made");
+    if (code == TM_OK && !merged) {
+        /* Only new rows: FTS5 indexes them from the table. Old rows' old
+         * values are gone from it: FTS5 rebuilds its whole index. */
+        if (b->old_rows || b->tainted)
+            code = idx_fts5_rebuild(db, err);
+        else
+            code = idx_fts5_index_deferred(db, &changed, err);
+    }
+    if (code == TM_OK) code = idx_fts5_end_deferred(db, changed, err);
     if (merged_out) *merged_out = merged;
     bulk_free(b);
     return code;

@@ -3,18 +3,23 @@
  * store's index before the commit.
  *
  * FTS5 indexes on the connection that writes, and that was half of an
- * import's time on the writer's thread. In bulk mode, rows added from the
- * mark (the first id an import adds: max(id) + 1) are left out of FTS5 by
- * its triggers (migration 2, meta.fts_deferred) and sent instead to a
- * private, temporary database on a second connection, which a thread fills
- * with FTS5 segments of the same table. idx_bulk_end copies those segments
- * into the store's technology_fts tables under new segment ids, adds them to
- * the index's structure record as its newest segments (level 0) and sums
- * the averages record, inside the import's transaction: a rollback undoes
- * it all. When that cannot be done (the private index failed, another write
- * changed a deferred row, or a record is not in the layout this was written
- * for), the rows are indexed by the store's FTS5 from the table instead,
- * so the result is the same either way, only slower.
+ * import's time on the writer's thread. In bulk mode FTS5's triggers are
+ * off (migration 6: meta.fts_deferred is set, to the mark, the first id an
+ * import adds: max(id) + 1), and idx_tech tells idx_bulk each row it adds
+ * and each row it changes (the old values out, the new ones in). A thread
+ * writes those entries into the same FTS5 table of a private, temporary
+ * database on a second connection; an update's old values become FTS5's
+ * delete entries there. idx_bulk_end copies the private index's segments
+ * into the store's technology_fts tables under new segment ids, appends
+ * them to the end of level 0 (newest, so its delete entries cancel the old
+ * ones, and where FTS5's merges find them; the import merges level 0 itself
+ * when it holds 8 segments) and takes over its totals (averages record),
+ * which started from the store's, inside the import's transaction: a
+ * rollback undoes it all. When that cannot be done (the private index
+ * failed, a row changed behind idx_bulk's back, or a record is not in the
+ * layout this was written for), the store's FTS5 indexes the rows from the
+ * table instead: the rows from the mark when only those were written, else
+ * a rebuild of the whole index. Same result, slower.
  *
  * The layouts read and written are FTS5's documented format of
  * fts5_index.c ("structure record", "averages record", segment rowids); the
@@ -55,19 +60,27 @@ void idx_bulk_abort(idx_db *db);
 
 /* For index/ only: idx_tech and idx_db keep the private index in step. */
 
-/* The first deferred id, 0 when db is not in bulk mode. */
-int64_t idx_bulk_mark(const idx_db *db);
-/* Row id (>= the mark) was written with these column values (v[i] NULL for
- * SQL NULL, n[i] bytes): its entries go in once the record is kept. */
+/* Whether db is in bulk mode: FTS5's triggers are off and every change to
+ * a technology's indexed columns must be told here. */
+bool idx_bulk_on(const idx_db *db);
+/* Row id was written with these column values (v[i] NULL for SQL NULL, n[i]
+ * bytes): its entries go in once the record is kept. */
 void idx_bulk_row(idx_db *db, int64_t id, const char *const v[IDX_BULK_NCOL],
                   const size_t n[IDX_BULK_NCOL]);
-/* Row id (>= the mark) is about to change: its current entries come out. */
+/* Row id is about to change: its current entries come out. */
 int idx_bulk_forget(idx_db *db, int64_t id, tm_err *err) TM_MUST_CHECK;
 /* The record savepoint was released (the rows noted are kept) or rolled
  * back (they are not). */
 void idx_bulk_keep(idx_db *db);
 void idx_bulk_drop(idx_db *db);
-/* Deferred rows changed in a way not noted here: index them in db. */
+/* Rows changed without being told here (a rollback that failed): the
+ * index is rebuilt at the end. */
 void idx_bulk_taint(idx_db *db);
+/* Institution inst_id's English name is about to be set to name_en (NULL:
+ * none); a trigger writes it into its technologies' inst_names. A new name
+ * changes their entries without telling idx_bulk: the index is then rebuilt
+ * at the end (rare: an unchanged name, the usual re-import, costs nothing). */
+int idx_bulk_inst_update(idx_db *db, int64_t inst_id, const char *name_en,
+                         tm_err *err) TM_MUST_CHECK;
 
 #endif

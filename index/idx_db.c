@@ -225,6 +225,41 @@ static const char *const migrations[] = {
     "  last_used INTEGER,"
     "  revoked_at INTEGER);"
     "CREATE INDEX api_token_user ON api_token (user_id);",
+
+    /* 6: in bulk mode (meta.fts_deferred non-zero) every full-text change
+     * goes through idx_bulk, which is told each row's old and new values:
+     * the triggers stay out for every row, not only new ones, so an
+     * import's updates no longer write FTS5 a record at a time. */
+    "DROP TRIGGER technology_ai;"
+    "DROP TRIGGER technology_ad;"
+    "DROP TRIGGER technology_au_fts;"
+    "CREATE TRIGGER technology_ai AFTER INSERT ON technology"
+    "  WHEN (SELECT value FROM meta WHERE key = 'fts_deferred') = 0 BEGIN"
+    "  INSERT INTO technology_fts (rowid, title, title_en, keywords, summary, description,"
+    "    inst_names, inventors, ipc, patent_numbers)"
+    "  VALUES (new.id, new.title, new.title_en, new.keywords, new.summary, new.description,"
+    "    new.inst_names, new.inventors, new.ipc, new.patent_numbers);"
+    "  UPDATE meta SET value = value + 1 WHERE key = 'catalogue_gen';"
+    "END;"
+    "CREATE TRIGGER technology_ad AFTER DELETE ON technology"
+    "  WHEN (SELECT value FROM meta WHERE key = 'fts_deferred') = 0 BEGIN"
+    "  INSERT INTO technology_fts (technology_fts, rowid, title, title_en, keywords, summary,"
+    "    description, inst_names, inventors, ipc, patent_numbers)"
+    "  VALUES ('delete', old.id, old.title, old.title_en, old.keywords, old.summary,"
+    "    old.description, old.inst_names, old.inventors, old.ipc, old.patent_numbers);"
+    "END;"
+    "CREATE TRIGGER technology_au_fts AFTER UPDATE OF title, title_en, keywords, summary,"
+    "  description, inst_names, inventors, ipc, patent_numbers ON technology"
+    "  WHEN (SELECT value FROM meta WHERE key = 'fts_deferred') = 0 BEGIN"
+    "  INSERT INTO technology_fts (technology_fts, rowid, title, title_en, keywords, summary,"
+    "    description, inst_names, inventors, ipc, patent_numbers)"
+    "  VALUES ('delete', old.id, old.title, old.title_en, old.keywords, old.summary,"
+    "    old.description, old.inst_names, old.inventors, old.ipc, old.patent_numbers);"
+    "  INSERT INTO technology_fts (rowid, title, title_en, keywords, summary, description,"
+    "    inst_names, inventors, ipc, patent_numbers)"
+    "  VALUES (new.id, new.title, new.title_en, new.keywords, new.summary, new.description,"
+    "    new.inst_names, new.inventors, new.ipc, new.patent_numbers);"
+    "END;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -435,6 +470,8 @@ void idx_db_rollback_to(idx_db *db)
      * the rollback is done, or it would keep the record's writes). */
     if (step_stmt(db, IDX_STMT_ROLLBACK_TO, NULL) == TM_OK)
         (void)step_stmt(db, IDX_STMT_RELEASE, NULL);
+    else
+        idx_bulk_taint(db); /* the record's rows may still be there, unnoted */
 }
 
 int idx_db_catalogue_gen(idx_db *db, int64_t *gen, tm_err *err)

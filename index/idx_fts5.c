@@ -9,7 +9,12 @@
  * configuration cookie, then varints: levels, segments, write counter, and
  * per level (newest first) the segments under merge, the segments, and for
  * each segment (oldest first) its id, first and last page. The averages
- * record is varints: rows, then tokens per column. Varints are SQLite's. */
+ * record is varints: rows, then tokens per column. Varints are SQLite's.
+ *
+ * An import's private index starts from the store's averages record
+ * (idx_fts5_copy_totals): FTS5 refuses to take out a row while its totals
+ * would go below zero, and an update takes out the row's old entries. Its
+ * averages record is then the store's as it will be, and replaces it. */
 #include "idx_fts5.h"
 
 #include <stdlib.h>
@@ -23,6 +28,7 @@
 #define SEGID_SHIFT 37   /* FTS5_DATA_PAGE_B + FTS5_DATA_HEIGHT_B + FTS5_DATA_DLI_B */
 #define MAX_SEGMENT 2000 /* FTS5_MAX_SEGMENT: segment ids are 1..2000 */
 #define NCOL 9           /* technology_fts's columns */
+#define CONSOLIDATE_AT 8 /* segments on level 0 that make an import merge them */
 #define BULK_HASHSIZE (64 * 1024 * 1024)
 #define FTS_HASHSIZE_DEFAULT (1024 * 1024) /* FTS5_DEFAULT_HASHSIZE */
 
@@ -64,7 +70,7 @@ int idx_fts5_defer(idx_db *db, int64_t *mark, tm_err *err)
  * at 1 MiB a 100k import made 14 segments and merged them again and again.
  * The one statement runs with BULK_HASHSIZE instead (memory bounded by it,
  * a few segments), and the default is set back. The setting is stored in
- * technology_fts_config, so a rollback undoes it too. */
+ * technology_fts_config, so a rollback undoes it too. (The same holds for a rebuild.) */
 int idx_fts5_index_deferred(idx_db *db, int64_t *n, tm_err *err)
 {
     int code = idx_fts5_config(db, "hashsize", BULK_HASHSIZE, err);
@@ -73,6 +79,16 @@ int idx_fts5_index_deferred(idx_db *db, int64_t *n, tm_err *err)
     if (!s) return err->code;
     if ((code = step_done(db, s, err)) != TM_OK) return code;
     *n = sqlite3_changes(db->h);
+    return idx_fts5_config(db, "hashsize", FTS_HASHSIZE_DEFAULT, err);
+}
+
+int idx_fts5_rebuild(idx_db *db, tm_err *err)
+{
+    int code = idx_fts5_config(db, "hashsize", BULK_HASHSIZE, err);
+    if (code != TM_OK) return code;
+    sqlite3_stmt *s = idx_db_stmt(db, IDX_STMT_FTS_REBUILD, err);
+    if (!s) return err->code;
+    if ((code = step_done(db, s, err)) != TM_OK) return code;
     return idx_fts5_config(db, "hashsize", FTS_HASHSIZE_DEFAULT, err);
 }
 
@@ -258,20 +274,33 @@ static int write_block(idx_db *db, int64_t rowid, const tm_buf *b, bool *odd, tm
     return code;
 }
 
-/* The structure and averages records of db. */
-static int read_records(idx_db *db, fts_struct *st, uint64_t avg[1 + NCOL], bool *odd, tm_err *err)
+/* The structure record of db, decoded, and its averages record as it is
+ * (checked). */
+static int read_records(idx_db *db, fts_struct *st, tm_buf *avg, bool *odd, tm_err *err)
 {
     tm_buf b = {0};
     bool found = false;
+    uint64_t v[1 + NCOL];
     int code = read_block(db, STRUCTURE_ROWID, &b, &found, err);
     if (code == TM_OK && (!found || !struct_parse((const unsigned char *)b.p, b.len, st)))
         *odd = true;
     if (code == TM_OK && !*odd) {
-        code = read_block(db, AVERAGES_ROWID, &b, &found, err);
-        if (code == TM_OK && (!found || !averages_parse((const unsigned char *)b.p, b.len, avg)))
+        code = read_block(db, AVERAGES_ROWID, avg, &found, err);
+        if (code == TM_OK &&
+            (!found || !averages_parse((const unsigned char *)avg->p, avg->len, v)))
             *odd = true;
     }
     tm_buf_free(&b);
+    return code;
+}
+
+int idx_fts5_copy_totals(idx_db *from, idx_db *to, tm_buf *copy, tm_err *err)
+{
+    bool found = false, odd = false;
+    int code = read_block(from, AVERAGES_ROWID, copy, &found, err);
+    if (code == TM_OK && found) code = write_block(to, AVERAGES_ROWID, copy, &odd, err);
+    if (code == TM_OK && (!found || odd))
+        code = tm_err_set(err, TM_EINTERNAL, NULL, "technology_fts has no averages record");
     return code;
 }
 
@@ -330,40 +359,39 @@ static int copy_rows(idx_db *db, idx_db *src, idx_stmt from, idx_stmt to, int nc
     return code;
 }
 
-/* Puts src's levels above dst's: src's segments become the newest, as
- * FTS5 requires of entries written after the others (a row id the store
- * once deleted may come back in src, and its old entries in dst must not
- * win), and each of dst's levels moves down by src's count, so a merge in
- * progress from one of dst's levels into the next stays between the same
- * two. src's segments take free ids, recorded in m. */
-static void stack_levels(fts_struct *dst, const fts_struct *src, seg_map *m)
+/* Appends src's segments to dst's level 0, oldest first (src's deepest
+ * level first), as FTS5's own flush adds a segment: newest of all, as FTS5
+ * requires of entries written after the others (src's delete entries for an
+ * updated row must win over the row's old entries in dst), and where FTS5's
+ * merges will find them (it only merges segments of one level, so levels of
+ * their own would never be merged again). src's segments take free ids,
+ * recorded in m. */
+static void append_segments(fts_struct *dst, const fts_struct *src, seg_map *m)
 {
     bool used[MAX_SEGMENT + 1] = {false};
     for (size_t l = 0; l < dst->nlevel; l++)
         for (size_t i = 0; i < dst->lv[l].nseg; i++)
             used[dst->lv[l].seg[i].segid] = true;
-    size_t nlevel = src->nlevel + dst->nlevel;
-    fts_level *lv = tm_xcalloc(nlevel ? nlevel : 1, sizeof *lv);
+    if (!dst->nlevel) { /* struct_parse left room for one level */
+        memset(dst->lv, 0, sizeof *dst->lv);
+        dst->nlevel = 1;
+    }
+    fts_level *l0 = &dst->lv[0];
+    l0->seg = tm_xreallocarray(l0->seg, l0->nseg + src->nseg + 1, sizeof *l0->seg);
     uint32_t next = 1;
     m->n = 0;
-    for (size_t l = 0; l < src->nlevel; l++) {
-        lv[l].nmerge = src->lv[l].nmerge;
-        lv[l].nseg = src->lv[l].nseg;
-        lv[l].seg = tm_xcalloc(lv[l].nseg ? lv[l].nseg : 1, sizeof *lv[l].seg);
-        for (size_t i = 0; i < lv[l].nseg; i++) {
+    for (size_t l = src->nlevel; l-- > 0;) {
+        for (size_t i = 0; i < src->lv[l].nseg; i++) {
             while (used[next])
                 next++;
             used[next] = true;
-            lv[l].seg[i] = src->lv[l].seg[i];
-            m->from[m->n] = lv[l].seg[i].segid;
+            fts_seg g = src->lv[l].seg[i];
+            m->from[m->n] = g.segid;
             m->to[m->n++] = next;
-            lv[l].seg[i].segid = next;
+            g.segid = next;
+            l0->seg[l0->nseg++] = g;
         }
     }
-    memcpy(lv + src->nlevel, dst->lv, dst->nlevel * sizeof *lv);
-    free(dst->lv);
-    dst->lv = lv;
-    dst->nlevel = nlevel;
     dst->nseg += src->nseg;
     dst->writes += src->writes;
 }
@@ -382,34 +410,42 @@ static int fts5_forget(idx_db *db, tm_err *err)
     return TM_OK;
 }
 
-static int merge_into(idx_db *db, idx_db *src, const fts_struct *sst, const uint64_t savg[],
-                      bool *odd, tm_err *err)
+/* Merges src into db; *l0_pages is then the number of pages of db's level
+ * 0 when it holds CONSOLIDATE_AT segments or more, else 0. */
+static int merge_into(idx_db *db, idx_db *src, const fts_struct *sst, const tm_buf *savg,
+                      const tm_buf *totals, int64_t *l0_pages, bool *odd, tm_err *err)
 {
     fts_struct dst = {0};
-    uint64_t avg[1 + NCOL];
     seg_map *m = tm_xcalloc(1, sizeof *m);
     tm_buf b = {0};
-    int code = read_records(db, &dst, avg, odd, err);
+    int code = read_records(db, &dst, &b, odd, err);
     if (code != TM_OK || *odd) goto out;
+    /* src's totals started from these: they must not have moved since. */
+    if (b.len != totals->len || (b.len && memcmp(b.p, totals->p, b.len) != 0)) {
+        *odd = true;
+        goto out;
+    }
     if (dst.nseg + sst->nseg > MAX_SEGMENT) {
         *odd = true;
         goto out;
     }
-    stack_levels(&dst, sst, m);
+    append_segments(&dst, sst, m);
+    *l0_pages = 0;
+    if (dst.lv[0].nseg >= CONSOLIDATE_AT)
+        for (size_t i = 0; i < dst.lv[0].nseg; i++)
+            *l0_pages += (int64_t)dst.lv[0].seg[i].last - dst.lv[0].seg[i].first + 1;
     code = copy_rows(db, src, IDX_STMT_FTS_DATA_PAGES, IDX_STMT_FTS_DATA_ADD, 2, m, SEGID_SHIFT,
                      odd, err);
     if (code == TM_OK && !*odd)
         code = copy_rows(db, src, IDX_STMT_FTS_IDX_ALL, IDX_STMT_FTS_IDX_ADD, 3, m, 0, odd, err);
     if (code == TM_OK && !*odd)
-        code = copy_rows(db, src, IDX_STMT_FTS_DOCSIZE_ALL, IDX_STMT_FTS_DOCSIZE_ADD, 2, NULL, 0,
+        code = copy_rows(db, src, IDX_STMT_FTS_DOCSIZE_ALL, IDX_STMT_FTS_DOCSIZE_PUT, 2, NULL, 0,
                          odd, err);
     if (code != TM_OK || *odd) goto out;
+    tm_buf_reset(&b);
     struct_write(&dst, &b);
     if ((code = write_block(db, STRUCTURE_ROWID, &b, odd, err)) != TM_OK || *odd) goto out;
-    tm_buf_reset(&b);
-    for (int i = 0; i < 1 + NCOL; i++)
-        put_varint(&b, avg[i] + savg[i]);
-    code = write_block(db, AVERAGES_ROWID, &b, odd, err);
+    code = write_block(db, AVERAGES_ROWID, savg, odd, err);
 out:
     tm_buf_free(&b);
     free(m);
@@ -417,27 +453,43 @@ out:
     return code;
 }
 
-int idx_fts5_merge(idx_db *db, idx_db *src, bool *merged, tm_err *err)
+int idx_fts5_merge(idx_db *db, idx_db *src, const tm_buf *totals, bool *merged, tm_err *err)
 {
     fts_struct sst = {0};
-    uint64_t savg[1 + NCOL];
+    tm_buf savg = {0};
     bool odd = false;
     *merged = false;
-    int code = read_records(src, &sst, savg, &odd, err);
+    int code = read_records(src, &sst, &savg, &odd, err);
     for (size_t l = 0; code == TM_OK && !odd && l < sst.nlevel; l++)
         if (sst.lv[l].nmerge) odd = true; /* a merge half done: its pages are in flux */
     if (code != TM_OK || odd) goto out;
     if ((code = fts5_forget(db, err)) != TM_OK) goto out;
     /* All of the copy or none of it. */
     if ((code = idx_db_savepoint(db, err)) != TM_OK) goto out;
-    code = merge_into(db, src, &sst, savg, &odd, err);
+    int64_t l0_pages = 0;
+    code = merge_into(db, src, &sst, &savg, totals, &l0_pages, &odd, err);
     if (code != TM_OK || odd) {
         idx_db_rollback_to(db);
         goto out;
     }
     if ((code = idx_db_release(db, err)) != TM_OK) goto out;
     *merged = true;
+    /* FTS5 merges a level all at once, inside whatever write adds a segment
+     * to a level of 16 ("crisismerge"): a listing edit would wait for the
+     * whole level. Before level 0 gets there, the import merges it itself
+     * (FTS5's 'merge' command, as many pages as the level holds; it reads
+     * the structure just written, its cache being dropped). */
+    if (l0_pages > 0) {
+        sqlite3_stmt *s = idx_db_stmt(db, IDX_STMT_FTS_MERGE, err);
+        if (!s) {
+            code = err->code;
+            goto out;
+        }
+        sqlite3_bind_int64(s, 1, l0_pages);
+        code = step_done(db, s, err);
+    }
 out:
+    tm_buf_free(&savg);
     struct_free(&sst);
     return code;
 }

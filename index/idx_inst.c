@@ -61,9 +61,7 @@ int idx_inst_upsert(idx_db *db, const idx_inst *in, int64_t *id, int *created, t
         *id = sqlite3_last_insert_rowid(db->h);
         *created = 1;
     } else {
-        /* A new English name reaches its technologies' inst_names by a
-         * trigger, past what an import's bulk index was told. */
-        idx_bulk_taint(db);
+        if ((code = idx_bulk_inst_update(db, *id, in->name_en, err)) != TM_OK) return code;
         if (!(s = idx_db_stmt(db, IDX_STMT_INST_UPDATE, err))) return err->code;
         sqlite3_bind_int64(s, 1, *id);
         if (in->name_en) sqlite3_bind_text(s, 2, in->name_en, -1, SQLITE_STATIC);

@@ -156,7 +156,9 @@ static const char *const idx_sql[IDX_STMT__COUNT] = {
     [IDX_STMT_FTS_IDX_ADD] =
         "INSERT INTO technology_fts_idx (segid, term, pgno) VALUES (?1, ?2, ?3)",
     [IDX_STMT_FTS_DOCSIZE_ALL] = "SELECT id, sz FROM technology_fts_docsize",
-    [IDX_STMT_FTS_DOCSIZE_ADD] = "INSERT INTO technology_fts_docsize (id, sz) VALUES (?1, ?2)",
+    [IDX_STMT_FTS_MERGE] = "INSERT INTO technology_fts (technology_fts, rank) VALUES ('merge', ?1)",
+    [IDX_STMT_FTS_DOCSIZE_PUT] =
+        "INSERT OR REPLACE INTO technology_fts_docsize (id, sz) VALUES (?1, ?2)",
     [IDX_STMT_USER_INSERT] =
         "INSERT INTO \"user\" (email, role, institution_id, password_hash, created_at, updated_at)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?5)",

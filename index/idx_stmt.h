@@ -70,7 +70,8 @@ typedef enum {
     IDX_STMT_FTS_IDX_ALL,    /* %_idx: segid, term, pgno */
     IDX_STMT_FTS_IDX_ADD,
     IDX_STMT_FTS_DOCSIZE_ALL, /* %_docsize: id, sz */
-    IDX_STMT_FTS_DOCSIZE_ADD,
+    IDX_STMT_FTS_MERGE,       /* FTS5 merge work, ?1 pages at most */
+    IDX_STMT_FTS_DOCSIZE_PUT, /* a row's sizes, replacing those of its old version */
     IDX_STMT__COUNT
 } idx_stmt;
 

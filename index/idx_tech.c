@@ -365,9 +365,8 @@ static int tech_write(idx_db *db, const idx_tech *t, int64_t inst_id, int64_t id
         code = err->code;
         goto out;
     }
-    /* A deferred row's old entries leave the bulk index before it changes. */
-    if (id && id >= idx_bulk_mark(db) && idx_bulk_mark(db) &&
-        (code = idx_bulk_forget(db, id, err)) != TM_OK) {
+    /* In bulk mode the row's old entries go out through idx_bulk. */
+    if (id && idx_bulk_on(db) && (code = idx_bulk_forget(db, id, err)) != TM_OK) {
         idx_db_stmt_done(s);
         goto out;
     }
@@ -404,7 +403,7 @@ static int tech_write(idx_db *db, const idx_tech *t, int64_t inst_id, int64_t id
         goto out;
     }
     *out_id = id;
-    if (idx_bulk_mark(db) && id >= idx_bulk_mark(db)) {
+    if (idx_bulk_on(db)) {
         /* The values just bound, in technology_fts's column order. */
         const char *v[IDX_BULK_NCOL] = {t->title, t->title_en, kw.p,  t->summary, t->description,
                                         names.p,  inv.p,       ipc.p, nums.p};

@@ -1,8 +1,8 @@
 /* Bulk writes as an import makes them: the stored content hash keeps its
  * format, FTS5's settings are back to normal after a bulk write, the index
- * built beside an import joins the store's exactly (or the slow path runs
- * when it cannot), the per-record savepoints keep or undo exactly one
- * record however often they run, and the tokenizer's fast paths for Hangul
+ * built beside an import (new rows and changed ones) joins the store's
+ * exactly (or the slow path runs, to the same index, when it cannot), the per-record savepoints
+ * keep or undo exactly one record however often they run, and the tokenizer's fast paths for Hangul
  * and ASCII keep the rules. */
 #include <sodium.h>
 #include <stdio.h>
@@ -311,6 +311,108 @@ TM_TEST(an_import_that_runs_out_of_space_anywhere_leaves_the_store_as_it_was)
     CHECK(failed_merging > 0); /* the merge itself was made to fail, and undone */
     CHECK(count(db, "SELECT count(*) FROM technology") == 151);
     CHECK(matches(db, "qqfull") == 150 && fts_intact(db));
+    tm_testdb_drop(db);
+}
+
+/* 30 stored technologies; an import changes 20 of them (the 6th change
+ * rolled back) and adds 10. odd: the store's structure record is made one
+ * the merge does not know, so the slow path runs. */
+static void change_stored(const char *tag, bool odd, bool want_merged)
+{
+    idx_db *db = tm_testdb_open(tag);
+    tm_err err = {0};
+    idx_upsert_res res;
+    bool merged = !want_merged;
+    for (int i = 0; i < 30; i++) {
+        char ext[32];
+        (void)snprintf(ext, sizeof ext, "UPD-%d", i);
+        add_plain(db, ext, "이전 제목 qqbefore");
+    }
+    if (odd)
+        CHECK(sqlite3_exec(db->h,
+                           "UPDATE technology_fts_data SET block = block || x'00' WHERE id = 10",
+                           NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(matches(db, "qqbefore") == 30);
+    CHECK(idx_db_begin_write(db, &err) == TM_OK);
+    CHECK(idx_bulk_begin(db, false, &err) == TM_OK);
+    for (int i = 0; i < 30; i++) {
+        idx_tech t;
+        char ext[32];
+        (void)snprintf(ext, sizeof ext, i < 20 ? "UPD-%d" : "NEW-%d", i);
+        make_tech(&t, ext, i < 20 ? "바뀐 제목 qqafter" : "새 제목 qqnew", 1);
+        CHECK(idx_db_savepoint(db, &err) == TM_OK);
+        CHECK(idx_tech_upsert(db, &t, &res, &err) == TM_OK);
+        CHECK(res.kind == (i < 20 ? IDX_UPSERT_UPDATED : IDX_UPSERT_ADDED));
+        if (i == 5)
+            idx_db_rollback_to(db);
+        else
+            CHECK(idx_db_release(db, &err) == TM_OK);
+        idx_tech_clear(&t);
+    }
+    CHECK(matches(db, "qqbefore") >= 0); /* FTS5 caches inside the transaction */
+    CHECK(idx_bulk_end(db, &merged, &err) == TM_OK);
+    CHECK(idx_db_commit(db, &err) == TM_OK);
+    CHECK(merged == want_merged);
+    CHECK(matches(db, "qqbefore") == 11);
+    CHECK(matches(db, "qqafter") == 19);
+    CHECK(matches(db, "qqnew") == 10);
+    CHECK(count(db, "SELECT count(*) FROM technology_fts_docsize") == 40);
+    CHECK(fts_intact(db));
+    /* and plain writes go on as before */
+    add_plain(db, "UPD-0", "다시 바뀐 제목 qqlast");
+    CHECK(matches(db, "qqafter") == 18 && matches(db, "qqlast") == 1 && fts_intact(db));
+    tm_testdb_drop(db);
+}
+
+TM_TEST(an_import_that_changes_stored_technologies_replaces_their_entries)
+{
+    change_stored("bulk_upd", false, true);
+}
+
+TM_TEST(changes_to_stored_technologies_survive_the_slow_path_too)
+{
+    change_stored("bulk_upd_odd", true, false);
+}
+
+TM_TEST(many_imports_keep_the_index_to_a_few_segments)
+{
+    idx_db *db = tm_testdb_open("bulk_many");
+    tm_err err = {0};
+    idx_upsert_res res;
+    int64_t most = 0;
+    for (int k = 0; k < 40; k++) {
+        bool merged = false;
+        CHECK(idx_db_begin_write(db, &err) == TM_OK);
+        CHECK(idx_bulk_begin(db, false, &err) == TM_OK);
+        for (int i = 0; i < 10; i++) {
+            idx_tech t;
+            char ext[32];
+            (void)snprintf(ext, sizeof ext, "M-%d-%d", k, i);
+            make_tech(&t, ext, "여러 번 가져온 기술 qqmany", 1);
+            CHECK(idx_tech_upsert(db, &t, &res, &err) == TM_OK);
+            idx_tech_clear(&t);
+        }
+        if (k > 0) { /* and one record of the import before changes */
+            idx_tech t;
+            char ext[32];
+            (void)snprintf(ext, sizeof ext, "M-%d-0", k - 1);
+            make_tech(&t, ext, "바뀐 기술 qqchanged", 1);
+            CHECK(idx_tech_upsert(db, &t, &res, &err) == TM_OK && res.kind == IDX_UPSERT_UPDATED);
+            idx_tech_clear(&t);
+        }
+        CHECK(idx_bulk_end(db, &merged, &err) == TM_OK);
+        CHECK(idx_db_commit(db, &err) == TM_OK);
+        CHECK(merged);
+        int64_t segs = count(db, "SELECT count(DISTINCT segid) FROM technology_fts_idx");
+        if (segs > most) most = segs;
+        if (k % 10 == 9) add_plain(db, "PLAIN", "가끔 쓰는 기술"); /* FTS5's own flushes */
+    }
+    /* Each import adds a segment; they are merged before FTS5's limit of
+     * 16 on a level would make a later write merge them all. */
+    CHECK(most < 16);
+    CHECK(matches(db, "qqmany") == 40 * 10 - 39);
+    CHECK(matches(db, "qqchanged") == 39);
+    CHECK(fts_intact(db));
     tm_testdb_drop(db);
 }
 

@@ -261,12 +261,13 @@ TM_TEST(a_bulk_write_indexes_a_row_that_reuses_the_highest_id)
     CHECK(upsert(db, &t, &res) == TM_OK);
     int64_t top = res.id;
     idx_tech_clear(&t);
-    CHECK(idx_db_begin_write(db, &err) == TM_OK);
-    CHECK(idx_bulk_begin(db, false, &err) == TM_OK);
-    /* Without AUTOINCREMENT the next row takes the deleted highest id,
-     * below the bulk mark: it must still be indexed. */
+    /* Without AUTOINCREMENT the next row takes the deleted highest id: the
+     * store's index still holds the old row's entries and FTS5's delete
+     * entries for them, and the import's must win over both. */
     CHECK(sqlite3_exec(db->h, "DELETE FROM patent; DELETE FROM technology", NULL, NULL, NULL) ==
           SQLITE_OK);
+    CHECK(idx_db_begin_write(db, &err) == TM_OK);
+    CHECK(idx_bulk_begin(db, false, &err) == TM_OK);
     make_tech(&t, "R-2", "새 기술 qqreused", "서울대학교", NULL);
     CHECK(idx_tech_upsert(db, &t, &res, &err) == TM_OK && res.id == top);
     CHECK(idx_bulk_end(db, NULL, &err) == TM_OK);
