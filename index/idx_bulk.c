@@ -24,10 +24,20 @@
  * CPU's caches) and than 8 MiB (15), for 51 MB of peak memory instead of
  * 120. */
 #define PRIVATE_HASHSIZE (16 * 1024 * 1024)
-/* At this many segments on a level the private index merges them into one
- * (FTS5's "crisismerge", 16 by default), so it ends with a few segments
- * (4 at 100k): they all join the store's level 0 (idx_fts5_merge). */
-#define PRIVATE_CRISISMERGE 8
+/* The private index never merges its segments ("crisismerge" at FTS5's
+ * largest value; automerge off): a merge that FTS5 believes takes in the
+ * oldest data of an index drops its delete entries, and the private index's
+ * delete entries are for rows whose postings are in the store's index.
+ * Its segments all join the store's level 0, where FTS5's merges see
+ * everything (idx_fts5_merge). */
+#define PRIVATE_CRISISMERGE 1999
+
+static _Atomic int private_hashsize; /* idx_bulk_test_hashsize; 0: PRIVATE_HASHSIZE */
+
+void idx_bulk_test_hashsize(int bytes)
+{
+    private_hashsize = bytes;
+}
 #define NO_VALUE UINT32_MAX
 
 typedef struct {
@@ -103,11 +113,81 @@ static int index_row(idx_db *priv, const bulk_row *r, tm_err *err)
     return code;
 }
 
+/* Keeps r for the end (bulk_later), in the order noted. */
+static int later_add(idx_db *priv, const bulk_row *r, tm_err *err)
+{
+    sqlite3_stmt *s = idx_db_stmt(priv, IDX_STMT_BULK_LATER_ADD, err);
+    if (!s) return err->code;
+    sqlite3_bind_int64(s, 1, r->id);
+    sqlite3_bind_int(s, 2, r->del);
+    const char *p = r->text;
+    for (int i = 0; i < IDX_BULK_NCOL; i++) {
+        if (r->len[i] == NO_VALUE) {
+            sqlite3_bind_null(s, i + 3);
+        } else {
+            sqlite3_bind_text(s, i + 3, p, (int)r->len[i], SQLITE_STATIC);
+            p += r->len[i];
+        }
+    }
+    int rc = sqlite3_step(s);
+    int code = rc == SQLITE_DONE ? TM_OK : idx_db_fail(priv, rc, err);
+    idx_db_stmt_done(s);
+    return code;
+}
+
+/* Indexes the rows kept for the end, by id (each row's in the order noted). */
+static int later_apply(idx_db *priv, tm_err *err)
+{
+    sqlite3_stmt *q = idx_db_stmt(priv, IDX_STMT_BULK_LATER_ALL, err);
+    if (!q) return err->code;
+    int code = TM_OK, rc;
+    while (code == TM_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        idx_stmt which = sqlite3_column_int(q, 1) ? IDX_STMT_FTS_DELETE : IDX_STMT_FTS_INSERT;
+        sqlite3_stmt *s = idx_db_stmt(priv, which, err);
+        if (!s) {
+            code = err->code;
+            break;
+        }
+        sqlite3_bind_int64(s, 1, sqlite3_column_int64(q, 0));
+        for (int i = 0; i < IDX_BULK_NCOL; i++)
+            sqlite3_bind_value(s, i + 2, sqlite3_column_value(q, i + 2));
+        rc = sqlite3_step(s);
+        idx_db_stmt_done(s);
+        if (rc != SQLITE_DONE) code = idx_db_fail(priv, rc, err);
+    }
+    if (code == TM_OK && rc != SQLITE_DONE) code = idx_db_fail(priv, rc, err);
+    idx_db_stmt_done(q);
+    return code;
+}
+
+/* FTS5 writes its pending terms out as a segment whenever a row id comes
+ * that is not above the last one (but for a row's insert right after its
+ * delete): an update of an older row after newer ones would cost a segment
+ * each. Such rows wait in bulk_later and are indexed at the end, by id.
+ * Once one of a row's changes waits, so do its later ones: a row's changes
+ * stay in order (a delete and its insert are noted one after the other). */
+typedef struct {
+    int64_t last; /* the last row id indexed */
+    bool last_del;
+    bool prev_now; /* the previous change was indexed, not kept for later */
+} index_order;
+
+static int index_or_keep(idx_db *priv, const bulk_row *r, index_order *o, tm_err *err)
+{
+    bool now = r->id > o->last || (r->id == o->last && o->last_del && !r->del && o->prev_now);
+    o->prev_now = now;
+    if (!now) return later_add(priv, r, err);
+    o->last = r->id;
+    o->last_del = r->del;
+    return index_row(priv, r, err);
+}
+
 static void *index_main(void *arg)
 {
     idx_bulk *b = arg;
     tm_err err = {0};
     bool failed = false;
+    index_order order = {.last = INT64_MIN};
     for (;;) {
         pthread_mutex_lock(&b->mu);
         while (!b->head && !b->closed)
@@ -124,7 +204,7 @@ static void *index_main(void *arg)
         if (!q) break;
         int code = TM_OK;
         for (size_t i = 0; i < q->n && !failed && code == TM_OK; i++)
-            code = index_row(b->priv, &q->row[i], &err);
+            code = index_or_keep(b->priv, &q->row[i], &order, &err);
         batch_free(q);
         if (code != TM_OK) {
             pthread_mutex_lock(&b->mu);
@@ -134,8 +214,11 @@ static void *index_main(void *arg)
             pthread_mutex_unlock(&b->mu);
         }
     }
+    pthread_mutex_lock(&b->mu);
+    failed = b->failed;
+    pthread_mutex_unlock(&b->mu);
     /* The commit writes the last pending terms out as segments. */
-    if (!failed && idx_db_commit(b->priv, &err) != TM_OK) {
+    if (!failed && (later_apply(b->priv, &err) != TM_OK || idx_db_commit(b->priv, &err) != TM_OK)) {
         pthread_mutex_lock(&b->mu);
         b->failed = true;
         b->terr = err;
@@ -144,16 +227,27 @@ static void *index_main(void *arg)
     return NULL;
 }
 
-/* The private index: no incremental merges (so none is half done when its
- * segments are copied), whole-level merges at PRIVATE_CRISISMERGE. */
+/* The private index: no merges (PRIVATE_CRISISMERGE), and so none half
+ * done when its segments are copied. */
 static int open_private(idx_db **out, tm_err *err)
 {
     idx_db *priv = NULL;
     int code = idx_db_open_scratch(&priv, err);
     if (code == TM_OK) code = idx_db_begin_write(priv, err);
     if (code == TM_OK) code = idx_fts5_config(priv, "automerge", 0, err);
+    if (code == TM_OK) {
+        sqlite3_stmt *s = idx_db_stmt(priv, IDX_STMT_BULK_LATER_CREATE, err);
+        int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
+        if (!s)
+            code = err->code;
+        else if (rc != SQLITE_DONE)
+            code = idx_db_fail(priv, rc, err);
+        idx_db_stmt_done(s);
+    }
     if (code == TM_OK) code = idx_fts5_config(priv, "crisismerge", PRIVATE_CRISISMERGE, err);
-    if (code == TM_OK) code = idx_fts5_config(priv, "hashsize", PRIVATE_HASHSIZE, err);
+    if (code == TM_OK)
+        code = idx_fts5_config(priv, "hashsize",
+                               private_hashsize ? private_hashsize : PRIVATE_HASHSIZE, err);
     if (code != TM_OK) {
         idx_db_close(priv);
         priv = NULL;
@@ -365,7 +459,7 @@ void idx_bulk_abort(idx_db *db)
     bulk_free(b);
 }
 
-int idx_bulk_end(idx_db *db, bool *merged_out, tm_err *err)
+int idx_bulk_end(idx_db *db, int *merged_out, tm_err *err)
 {
     idx_bulk *b = db->bulk;
     if (!b) return tm_err_set(err, TM_EINTERNAL, NULL, "bulk mode is not on");
@@ -373,7 +467,7 @@ int idx_bulk_end(idx_db *db, bool *merged_out, tm_err *err)
     hand_over(b);
     finish_thread(b);
     db->bulk = NULL; /* from here on, writes to db are not noted */
-    bool merged = false;
+    int merged = -1;
     int64_t changed = (int64_t)b->kept;
     int code = TM_OK;
     if (!b->failed && !b->tainted && b->kept > 0)
@@ -381,7 +475,7 @@ int idx_bulk_end(idx_db *db, bool *merged_out, tm_err *err)
     if (b->failed && !b->dry)
         tm_log_info("import: the full-text index is built in the database (slower): %s",
                     b->terr.msg[0] ? b->terr.msg : "the private index could not be made");
-    if (code == TM_OK && !merged) {
+    if (code == TM_OK && merged < 0) {
         /* Only new rows: FTS5 indexes them from the table. Old rows' old
          * values are gone from it: FTS5 rebuilds its whole index. */
         if (b->old_rows || b->tainted)

@@ -52,11 +52,17 @@ int idx_bulk_begin(idx_db *db, bool dry, tm_err *err) TM_MUST_CHECK;
 
 /* Indexes the deferred rows (merging the private index, or in db), ends
  * bulk mode; before the commit. Detaches and frees the state either way.
- * *merged (may be NULL) says whether the private index was merged. */
-int idx_bulk_end(idx_db *db, bool *merged, tm_err *err) TM_MUST_CHECK;
+ * *merged (may be NULL) is the number of segments merged from the private
+ * index, -1 when it was not merged (the slow path ran). */
+int idx_bulk_end(idx_db *db, int *merged, tm_err *err) TM_MUST_CHECK;
 
 /* Ends bulk mode without indexing (a rollback follows). No-op without one. */
 void idx_bulk_abort(idx_db *db);
+
+/* Tests only: the private index writes a segment each time its pending
+ * terms pass bytes (0: the default, 16 MiB), so that a small import makes
+ * many segments. */
+void idx_bulk_test_hashsize(int bytes);
 
 /* For index/ only: idx_tech and idx_db keep the private index in step. */
 

@@ -453,13 +453,17 @@ out:
     return code;
 }
 
-int idx_fts5_merge(idx_db *db, idx_db *src, const tm_buf *totals, bool *merged, tm_err *err)
+int idx_fts5_merge(idx_db *db, idx_db *src, const tm_buf *totals, int *merged, tm_err *err)
 {
     fts_struct sst = {0};
     tm_buf savg = {0};
     bool odd = false;
-    *merged = false;
+    *merged = -1;
     int code = read_records(src, &sst, &savg, &odd, err);
+    /* src never merges (a merge FTS5 believes takes in the oldest data
+     * drops delete entries, and src's are for db's rows): a level past 0
+     * means one happened. */
+    if (code == TM_OK && sst.nlevel > 1) odd = true;
     for (size_t l = 0; code == TM_OK && !odd && l < sst.nlevel; l++)
         if (sst.lv[l].nmerge) odd = true; /* a merge half done: its pages are in flux */
     if (code != TM_OK || odd) goto out;
@@ -473,7 +477,7 @@ int idx_fts5_merge(idx_db *db, idx_db *src, const tm_buf *totals, bool *merged, 
         goto out;
     }
     if ((code = idx_db_release(db, err)) != TM_OK) goto out;
-    *merged = true;
+    *merged = (int)sst.nseg;
     /* FTS5 merges a level all at once, inside whatever write adds a segment
      * to a level of 16 ("crisismerge"): a listing edit would wait for the
      * whole level. Before level 0 gets there, the import merges it itself

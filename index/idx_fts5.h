@@ -32,12 +32,13 @@ int idx_fts5_end_deferred(idx_db *db, int64_t n, tm_err *err) TM_MUST_CHECK;
 int idx_fts5_copy_totals(idx_db *from, idx_db *to, tm_buf *copy, tm_err *err) TM_MUST_CHECK;
 
 /* Adds the segments and document sizes of src's technology_fts (complete:
- * committed, no merge in progress) to db's as db's newest, and gives db
- * src's totals, which started from db's (totals, from idx_fts5_copy_totals).
- * *merged is false, with nothing written, when a record is not in the
- * expected layout, db's totals moved since, or the segments would not fit;
- * an error is returned only for a failure of SQLite itself. */
-int idx_fts5_merge(idx_db *db, idx_db *src, const tm_buf *totals, bool *merged,
+ * committed, never merged) to db's as db's newest, and gives db src's
+ * totals, which started from db's (totals, from idx_fts5_copy_totals).
+ * *merged is the number of segments added; it is -1, with nothing written,
+ * when a record is not in the expected layout, src merged, db's totals
+ * moved since, or the segments would not fit. An error is returned only
+ * for a failure of SQLite itself. */
+int idx_fts5_merge(idx_db *db, idx_db *src, const tm_buf *totals, int *merged,
                    tm_err *err) TM_MUST_CHECK;
 
 #endif

@@ -156,6 +156,11 @@ static const char *const idx_sql[IDX_STMT__COUNT] = {
     [IDX_STMT_FTS_IDX_ADD] =
         "INSERT INTO technology_fts_idx (segid, term, pgno) VALUES (?1, ?2, ?3)",
     [IDX_STMT_FTS_DOCSIZE_ALL] = "SELECT id, sz FROM technology_fts_docsize",
+    [IDX_STMT_BULK_LATER_CREATE] = "CREATE TABLE bulk_later (seq INTEGER PRIMARY KEY,"
+                                   " id INTEGER NOT NULL, del INTEGER NOT NULL, " FTS_COLS ")",
+    [IDX_STMT_BULK_LATER_ADD] = "INSERT INTO bulk_later (id, del, " FTS_COLS ")"
+                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [IDX_STMT_BULK_LATER_ALL] = "SELECT id, del, " FTS_COLS " FROM bulk_later ORDER BY id, seq",
     [IDX_STMT_FTS_MERGE] = "INSERT INTO technology_fts (technology_fts, rank) VALUES ('merge', ?1)",
     [IDX_STMT_FTS_DOCSIZE_PUT] =
         "INSERT OR REPLACE INTO technology_fts_docsize (id, sz) VALUES (?1, ?2)",

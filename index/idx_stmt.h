@@ -69,7 +69,10 @@ typedef enum {
     IDX_STMT_FTS_DATA_PAGES, /* every segment page (ids from ?1), by id */
     IDX_STMT_FTS_IDX_ALL,    /* %_idx: segid, term, pgno */
     IDX_STMT_FTS_IDX_ADD,
-    IDX_STMT_FTS_DOCSIZE_ALL, /* %_docsize: id, sz */
+    IDX_STMT_FTS_DOCSIZE_ALL,   /* %_docsize: id, sz */
+    IDX_STMT_BULK_LATER_CREATE, /* idx_bulk's private table of changes indexed at the end */
+    IDX_STMT_BULK_LATER_ADD,
+    IDX_STMT_BULK_LATER_ALL,  /* by id, then in the order added */
     IDX_STMT_FTS_MERGE,       /* FTS5 merge work, ?1 pages at most */
     IDX_STMT_FTS_DOCSIZE_PUT, /* a row's sizes, replacing those of its old version */
     IDX_STMT__COUNT
