@@ -178,6 +178,9 @@ say "    queries: $QRY ($(wc -l <"$QRY") distinct)"
 DB="$OUT/bench${LABEL}.db"
 rm -f "$DB" "$DB-wal" "$DB-shm" "$DB-journal"
 say "(b) import: $BIN import --db $DB $CAT"
+# Earlier files' dirty pages (the catalogue, a previous run's database)
+# still being written back would compete with the import's own writes.
+sync
 t0=$(now)
 IMPORT_RC=0
 timeout 3600 "$BIN" import --db "$DB" "$CAT" >"$OUT/import.out" 2>&1 || IMPORT_RC=$?
