@@ -135,7 +135,8 @@ static int later_add(idx_db *priv, const bulk_row *r, tm_err *err)
     return code;
 }
 
-/* Indexes the rows kept for the end, by id (each row's in the order noted). */
+/* Indexes the rows kept for the end, by id (each row's in the order noted,
+ * an insert and the delete right after it left out: they cancel). */
 static int later_apply(idx_db *priv, tm_err *err)
 {
     sqlite3_stmt *q = idx_db_stmt(priv, IDX_STMT_BULK_LATER_ALL, err);
@@ -472,9 +473,11 @@ int idx_bulk_end(idx_db *db, int *merged_out, tm_err *err)
     int code = TM_OK;
     if (!b->failed && !b->tainted && b->kept > 0)
         code = idx_fts5_merge(db, b->priv, &b->totals, &merged, err);
-    if (b->failed && !b->dry)
+    if (!b->dry && (b->failed || (code == TM_OK && merged < 0 && b->kept > 0)))
         tm_log_info("import: the full-text index is built in the database (slower): %s",
-                    b->terr.msg[0] ? b->terr.msg : "the private index could not be made");
+                    b->failed && b->terr.msg[0] ? b->terr.msg
+                    : b->tainted                ? "an institution's English name changed"
+                                                : "the private index could not be merged");
     if (code == TM_OK && merged < 0) {
         /* Only new rows: FTS5 indexes them from the table. Old rows' old
          * values are gone from it: FTS5 rebuilds its whole index. */

@@ -160,7 +160,15 @@ static const char *const idx_sql[IDX_STMT__COUNT] = {
                                    " id INTEGER NOT NULL, del INTEGER NOT NULL, " FTS_COLS ")",
     [IDX_STMT_BULK_LATER_ADD] = "INSERT INTO bulk_later (id, del, " FTS_COLS ")"
                                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    [IDX_STMT_BULK_LATER_ALL] = "SELECT id, del, " FTS_COLS " FROM bulk_later ORDER BY id, seq",
+    /* A row's insert followed by its delete cancel out (the delete carries
+     * the values just inserted): a row changed twice would otherwise make
+     * FTS5 write a segment at its second delete. */
+    [IDX_STMT_BULK_LATER_ALL] =
+        "SELECT id, del, " FTS_COLS " FROM (SELECT seq, id, del, " FTS_COLS ","
+        " lead(del) OVER w AS next_del, lag(del) OVER w AS prev_del FROM bulk_later"
+        " WINDOW w AS (PARTITION BY id ORDER BY seq))"
+        " WHERE NOT (del = 0 AND coalesce(next_del, 0) = 1)"
+        " AND NOT (del = 1 AND coalesce(prev_del, 1) = 0) ORDER BY id, seq",
     [IDX_STMT_FTS_MERGE] = "INSERT INTO technology_fts (technology_fts, rank) VALUES ('merge', ?1)",
     [IDX_STMT_FTS_DOCSIZE_PUT] =
         "INSERT OR REPLACE INTO technology_fts_docsize (id, sz) VALUES (?1, ?2)",

@@ -72,7 +72,7 @@ typedef enum {
     IDX_STMT_FTS_DOCSIZE_ALL,   /* %_docsize: id, sz */
     IDX_STMT_BULK_LATER_CREATE, /* idx_bulk's private table of changes indexed at the end */
     IDX_STMT_BULK_LATER_ADD,
-    IDX_STMT_BULK_LATER_ALL,  /* by id, then in the order added */
+    IDX_STMT_BULK_LATER_ALL,  /* by id, then as added; cancelled pairs left out */
     IDX_STMT_FTS_MERGE,       /* FTS5 merge work, ?1 pages at most */
     IDX_STMT_FTS_DOCSIZE_PUT, /* a row's sizes, replacing those of its old version */
     IDX_STMT__COUNT
