@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../common/tm_alloc.h"
 #include "idx_bulk.h"
@@ -379,6 +380,11 @@ static int open_conn(const char *path, bool scratch, idx_db **out, tm_err *err)
 fail:
     if (code == TM_EINTERNAL && db->h && sqlite3_errcode(db->h) == SQLITE_NOTADB)
         code = tm_err_set(err, TM_EINVAL, "db", "%s is not a techmart database", path);
+    else if (code == TM_EBUSY && db->h && (sqlite3_errcode(db->h) & 0xff) == SQLITE_BUSY)
+        code = tm_err_set(err, TM_EBUSY, "db",
+                          "%s is busy: another process is writing to it (an import that has "
+                          "it to itself keeps it until it ends); try again",
+                          path);
     idx_db_close(db);
     return code;
 }
@@ -519,6 +525,44 @@ int idx_db_update_one(idx_db *db, idx_stmt which, int64_t id, int64_t now, const
 void idx_db_busy_wait(idx_db *db, int ms)
 {
     sqlite3_busy_timeout(db->h, ms);
+}
+
+/* Runs a journal_mode pragma; *mode is the mode it answers (the old one
+ * when it could not change it). */
+static int journal_mode(idx_db *db, const char *sql, char *mode, size_t cap, tm_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(db->h, sql, -1, &s, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        idx_db_col_text(s, 0, mode, cap);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_OK ? TM_OK : idx_db_fail(db, rc, err);
+}
+
+int idx_db_solo_begin(idx_db *db, bool *solo, tm_err *err)
+{
+    char mode[16] = "";
+    *solo = false;
+    idx_db_busy_wait(db, 0); /* another connection: stay in WAL, at once */
+    int code = journal_mode(db, "PRAGMA journal_mode = DELETE", mode, sizeof mode, err);
+    idx_db_busy_wait(db, IDX_DB_BUSY_MS);
+    if (code == TM_EBUSY) { /* not an error: the load shares the database */
+        memset(err, 0, sizeof *err);
+        return TM_OK;
+    }
+    if (code == TM_OK) *solo = strcmp(mode, "delete") == 0;
+    return code;
+}
+
+int idx_db_solo_end(idx_db *db, tm_err *err)
+{
+    char mode[16] = "";
+    int code = journal_mode(db, "PRAGMA journal_mode = WAL", mode, sizeof mode, err);
+    if (code == TM_OK && strcmp(mode, "wal") != 0)
+        code = tm_err_set(err, TM_EBUSY, NULL, "the database is busy; try again");
+    return code;
 }
 
 int idx_db_join_write(idx_db *db, bool *own, tm_err *err)

@@ -81,6 +81,20 @@ void idx_db_busy_wait(idx_db *db, int ms);
  * technology or institution; the in-memory engine compares it. */
 int idx_db_catalogue_gen(idx_db *db, int64_t *gen, tm_err *err) TM_MUST_CHECK;
 
+/* A bulk load by a process of its own (techmart import). When no other
+ * connection has the database open, idx_db_solo_begin switches it from the
+ * write-ahead log to a rollback journal, so each page is written once (the
+ * log writes it twice: into the log, then into the database at the
+ * checkpoint), and sets *solo; otherwise it leaves it as it is at once (no
+ * busy wait) and clears *solo. Meanwhile a connection that opens the
+ * database waits for the load's current transaction to end (or fails busy
+ * after IDX_DB_BUSY_MS) and turns the log back on, which the load's next
+ * transaction follows. idx_db_solo_end turns the log back on; if it
+ * cannot (busy), the next connection to open the database does. Both are
+ * called outside a transaction. */
+int idx_db_solo_begin(idx_db *db, bool *solo, tm_err *err) TM_MUST_CHECK;
+int idx_db_solo_end(idx_db *db, tm_err *err) TM_MUST_CHECK;
+
 /* Schema version this binary migrates to. */
 int idx_db_schema_version(void);
 

@@ -370,6 +370,8 @@ int cli_import_main(int argc, char **argv)
 {
     import_args a = {0};
     idx_db *db = NULL;
+    bool solo = false;
+    tm_err serr = {0};
     file_result *res = NULL;
     size_t n = 0;
     int status = parse(argc, argv, &a);
@@ -379,6 +381,9 @@ int cli_import_main(int argc, char **argv)
         status = 1;
         goto out;
     }
+    /* Alone with the database, the load writes each page once (idx_db.h). */
+    if (!a.dry_run && idx_db_solo_begin(db, &solo, &serr) != TM_OK)
+        fprintf(stderr, "techmart import: %s (going on with the write-ahead log)\n", serr.msg);
     int64_t inst = 0;
     if (a.institution) {
         int code = cli_opt_institution("import", db, a.institution, &inst);
@@ -418,6 +423,11 @@ out:
     for (size_t i = 0; i < n; i++)
         imp_report_free(&res[i].rep);
     free(res);
+    if (solo && idx_db_solo_end(db, &serr) != TM_OK)
+        fprintf(stderr,
+                "techmart import: %s; the write-ahead log comes back when the database is next "
+                "opened\n",
+                serr.msg);
     if (db) idx_db_close(db);
     imp_map_free(&a.map);
     return status;

@@ -9,6 +9,7 @@ import json
 import os
 import pty
 import select
+import sqlite3
 import subprocess
 import tempfile
 
@@ -360,6 +361,39 @@ def repeats_are_checked_for_the_first_131072_ids_then_the_report_says_it_stopped
         assert len(warned) == 1 and f"more than {1 << 17}" in warned[0], warned
         assert warned[0].startswith(f"warning: many.csv:{(1 << 17) + 2}: external_id:"), warned
         assert "also on line 2" in out, "a repeat of a tracked id went unreported"
+
+
+def file_format(db):
+    """Bytes 18 and 19 of an SQLite file: 2 in WAL mode, 1 with a rollback journal."""
+    with open(db, "rb") as f:
+        h = f.read(20)
+    return (h[18], h[19])
+
+
+@test
+def a_load_alone_ends_in_wal_mode_and_one_beside_a_reader_stays_in_it():
+    with tmpdir() as d:
+        db = os.path.join(d, "t.db")
+        code, _, err = run("import", "--db", db, jsonl(os.path.join(d, "a.jsonl"),
+                                                          [rec(i) for i in range(50)]))
+        assert code == 0, err
+        assert file_format(db) == (2, 2), file_format(db)
+        assert not os.path.exists(db + "-journal")
+        assert len(catalogue(db)) == 50
+
+        # a reader holds the database open: the import shares it through the
+        # write-ahead log, and the reader sees the new rows once it commits
+        reader = sqlite3.connect(db, timeout=5)
+        try:
+            assert reader.execute("SELECT count(*) FROM technology").fetchone()[0] == 50
+            code, _, err = run("import", "--db", db, jsonl(os.path.join(d, "b.jsonl"),
+                                                              [rec(i) for i in range(50, 80)]))
+            assert code == 0, err
+            assert reader.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            assert reader.execute("SELECT count(*) FROM technology").fetchone()[0] == 80
+        finally:
+            reader.close()
+        assert file_format(db) == (2, 2)
 
 
 run_all()

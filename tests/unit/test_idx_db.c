@@ -1,12 +1,19 @@
-/* idx_db's SQLite settings, as an import uses them: a write transaction of
+/* idx_db's SQLite settings, as an import uses them.
+ *
+ * The statement journal: a write transaction of
  * many small record savepoints (some rolled back) and then one savepoint
  * whose statement journal outgrows the in-memory spill size, as the merge
  * of an import's full-text index does. With SQLite 3.40 a spill threshold
  * of 131,200 bytes or more makes that spill fail with SQLITE_FULL, and the
  * whole transaction is rolled back: this test fails if the threshold is
- * raised there. */
+ * raised there.
+ *
+ * A load alone (idx_db_solo_begin/end): a rollback journal only while no
+ * other connection has the database open; one that opens it meanwhile waits
+ * for the load's transaction, or turns the log back on between two. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../index/idx_db.h"
 #include "../tm_test.h"
@@ -66,6 +73,99 @@ TM_TEST(test_statement_journal_spills_past_record_savepoints)
 
     CHECK(scalar(db, "SELECT count(*) FROM t WHERE length(b) = 310") == NROWS);
     CHECK(scalar(db, "SELECT count(*) FROM t") == NROWS);
+    tm_testdb_drop(db);
+}
+
+static const char *mode(idx_db *db)
+{
+    static char out[16];
+    sqlite3_stmt *s = NULL;
+    out[0] = 0;
+    if (sqlite3_prepare_v2(db->h, "PRAGMA journal_mode", -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        idx_db_col_text(s, 0, out, sizeof out);
+    sqlite3_finalize(s);
+    return out;
+}
+
+/* Bytes 18 and 19 of the file: 2 and 2 in WAL mode, 1 and 1 without. */
+static int file_format(void)
+{
+    unsigned char h[20] = {0};
+    FILE *f = fopen(tm_testdb_path, "rb");
+    if (!f) return -1;
+    size_t n = fread(h, 1, sizeof h, f);
+    fclose(f);
+    return n == sizeof h && h[18] == h[19] ? h[18] : -1;
+}
+
+static bool wal_file_exists(void)
+{
+    char p[sizeof tm_testdb_path + 8];
+    (void)snprintf(p, sizeof p, "%s-wal", tm_testdb_path);
+    return access(p, F_OK) == 0;
+}
+
+static int add_row(idx_db *db, int v)
+{
+    char sql[64];
+    (void)snprintf(sql, sizeof sql, "INSERT INTO t (v) VALUES (%d)", v);
+    return exec(db, sql);
+}
+
+TM_TEST(test_solo_load_only_when_alone)
+{
+    idx_db *db = tm_testdb_open("db_solo"), *other = NULL;
+    tm_err err = {0};
+    bool solo = true;
+    if (!db) return;
+    CHECK(exec(db, "CREATE TABLE t (v INTEGER)") == SQLITE_OK);
+    CHECK(idx_db_open(tm_testdb_path, &other, &err) == TM_OK);
+
+    /* another connection: the load shares the log, without waiting */
+    CHECK(idx_db_solo_begin(db, &solo, &err) == TM_OK);
+    CHECK(!solo);
+    CHECK_STR(mode(db), "wal");
+    idx_db_close(other);
+
+    /* alone: a rollback journal, and the log's file is gone */
+    CHECK(idx_db_solo_begin(db, &solo, &err) == TM_OK);
+    CHECK(solo);
+    CHECK_STR(mode(db), "delete");
+    CHECK(idx_db_begin_write(db, &err) == TM_OK);
+    CHECK(add_row(db, 1) == SQLITE_OK);
+    CHECK(idx_db_commit(db, &err) == TM_OK);
+    CHECK(file_format() == 1);
+    CHECK(!wal_file_exists());
+
+    /* a connection opened between two transactions turns the log back on,
+     * and the load's next transaction follows it */
+    CHECK(idx_db_open(tm_testdb_path, &other, &err) == TM_OK);
+    CHECK(file_format() == 2);
+    CHECK(idx_db_begin_write(db, &err) == TM_OK);
+    CHECK(add_row(db, 2) == SQLITE_OK);
+    CHECK(idx_db_commit(db, &err) == TM_OK);
+    CHECK_STR(mode(db), "wal");
+    CHECK(scalar(other, "SELECT count(*) FROM t") == 2);
+    idx_db_close(other);
+    other = NULL;
+
+    /* one opened during a transaction of the load waits, then says why */
+    CHECK(idx_db_solo_begin(db, &solo, &err) == TM_OK);
+    CHECK(solo);
+    CHECK(idx_db_begin_write(db, &err) == TM_OK);
+    CHECK(add_row(db, 3) == SQLITE_OK);
+    tm_err oerr = {0};
+    CHECK(idx_db_open(tm_testdb_path, &other, &oerr) == TM_EBUSY);
+    CHECK(other == NULL);
+    CHECK(strstr(oerr.msg, "is busy: another process is writing to it") != NULL);
+    CHECK(idx_db_commit(db, &err) == TM_OK);
+
+    /* the end of the load turns the log back on */
+    CHECK(idx_db_solo_end(db, &err) == TM_OK);
+    CHECK_STR(mode(db), "wal");
+    CHECK(file_format() == 2);
+    CHECK(scalar(db, "SELECT count(*) FROM t") == 3);
     tm_testdb_drop(db);
 }
 
