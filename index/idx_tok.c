@@ -304,50 +304,62 @@ static int tk_word_run(const unsigned char *t, size_t n, size_t *pi, void *ctx, 
     return rc;
 }
 
+/* The length of the Hangul syllable at t[i..n) (3), or 0 when there is
+ * none: most text here is Hangul, so it is decoded here before tk_next
+ * decodes and classifies anything else. A lead byte EA-ED with two
+ * continuation bytes giving U+AC00-U+D7A3 is always valid UTF-8. */
+static size_t tk_hangul(const unsigned char *t, size_t i, size_t n)
+{
+    if (n - i < 3 || t[i] < 0xEA || t[i] > 0xED || (t[i + 1] & 0xC0) != 0x80 ||
+        (t[i + 2] & 0xC0) != 0x80)
+        return 0;
+    uint32_t cp =
+        ((uint32_t)(t[i] & 0x0F) << 12) | ((uint32_t)(t[i + 1] & 0x3F) << 6) | (t[i + 2] & 0x3F);
+    return cp >= 0xAC00 && cp <= 0xD7A3 ? 3 : 0;
+}
+
 /* Emits the run of CJK characters starting at *pi as overlapping bigrams (a
- * run of one character as a unigram), advancing *pi past it. */
+ * run of one character as a unigram), advancing *pi past it. A bigram of
+ * two adjacent characters is passed as it stands in t (FTS5 copies it); one
+ * with an ignorable between them is put together in a buffer. */
 static int tk_cjk_run(const unsigned char *t, size_t n, size_t *pi, void *ctx, tk_xtoken xtoken)
 {
     int rc = SQLITE_OK;
-    tk_tok tk;
     size_t i = *pi;
     size_t nchars = 0;
-    char prev[4];
-    size_t prev_len = 0, prev_start = 0, prev_end = 0;
+    size_t prev_start = 0, prev_end = 0;
 
-    tk.len = 0;
     while (rc == SQLITE_OK && i < n) {
         uint32_t f;
-        tk_class cls;
-        size_t k = tk_next(t, i, n, &f, &cls);
+        tk_class cls = TK_CJK;
+        size_t k = tk_hangul(t, i, n);
 
+        if (!k) k = tk_next(t, i, n, &f, &cls);
         if (cls == TK_IGNORE) {
             i += k;
             continue;
         }
         if (cls != TK_CJK) break;
-        if (nchars > 0) {
-            memcpy(tk.buf, prev, prev_len);
-            memcpy(tk.buf + prev_len, t + i, k);
-            tk.len = prev_len + k;
+        if (nchars > 0 && prev_end == i) {
+            rc = xtoken(ctx, 0, (const char *)t + prev_start, (int)(i + k - prev_start),
+                        (int)prev_start, (int)(i + k));
+        } else if (nchars > 0) {
+            tk_tok tk; /* each part is one decoded character: at most 8 bytes */
+            memcpy(tk.buf, t + prev_start, prev_end - prev_start);
+            memcpy(tk.buf + (prev_end - prev_start), t + i, k);
+            tk.len = prev_end - prev_start + k;
             tk.start = prev_start;
             tk.end = i + k;
             rc = tk_emit(&tk, ctx, xtoken);
         }
-        memcpy(prev, t + i, k); /* a decoded CJK character is valid UTF-8 */
-        prev_len = k;
         prev_start = i;
         prev_end = i + k;
         nchars++;
         i += k;
     }
-    if (rc == SQLITE_OK && nchars == 1) {
-        memcpy(tk.buf, prev, prev_len);
-        tk.len = prev_len;
-        tk.start = prev_start;
-        tk.end = prev_end;
-        rc = tk_emit(&tk, ctx, xtoken);
-    }
+    if (rc == SQLITE_OK && nchars == 1)
+        rc = xtoken(ctx, 0, (const char *)t + prev_start, (int)(prev_end - prev_start),
+                    (int)prev_start, (int)prev_end);
     *pi = i;
     return rc;
 }
@@ -425,13 +437,140 @@ static fts5_api *tk_api(sqlite3 *db)
     return api;
 }
 
+/* ---- "porter", as techmart registers it --------------------------------
+ *
+ * The index's tokenizer is "porter techmart": FTS5's porter stemmer over
+ * ours. Porter copies every token and runs its rules on it, although each
+ * rule tests the token's last byte against an ASCII letter, so it never
+ * changes a token that ends in a non-ASCII byte, such as the Hangul bigrams
+ * that are most tokens. techmart registers its own "porter" on each
+ * connection (a newer tokenizer of a name hides FTS5's): over "techmart" it
+ * runs our tokenizer once, passes such tokens straight on, and hands each
+ * other token, alone, to FTS5's own porter (over "techmart_token", which
+ * emits its input as one token), so every stem is still porter's. Its output is FTS5's porter's,
+ * token for token (test_idx_tok compares them over the demo catalogue): an index written with
+ * either is the same. Over any other tokenizer it is FTS5's porter itself. */
+
+typedef struct {
+    fts5_tokenizer porter; /* FTS5's own */
+    void *porter_ud;
+} stem_module;
+
+typedef struct {
+    const stem_module *m;
+    Fts5Tokenizer *porter; /* FTS5's porter over "techmart_token", or over the
+                              parent given when that is not "techmart" */
+    int fast;              /* the parent is "techmart" */
+} stem_inst;
+
+typedef struct {
+    const stem_inst *inst;
+    void *ctx;
+    tk_xtoken xtoken;
+    int flags;
+    int start, end; /* the token porter is stemming */
+} stem_ctx;
+
+static int one_tokenize(Fts5Tokenizer *inst, void *ctx, int flags, const char *text, int ntext,
+                        tk_xtoken xtoken)
+{
+    (void)inst;
+    (void)flags;
+    return ntext > 0 ? xtoken(ctx, 0, text, ntext, 0, ntext) : SQLITE_OK;
+}
+
+static int stemmed_cb(void *pctx, int tflags, const char *tok, int ntok, int start, int end)
+{
+    const stem_ctx *c = pctx;
+    (void)start;
+    (void)end;
+    return c->xtoken(c->ctx, tflags, tok, ntok, c->start, c->end);
+}
+
+static int stem_cb(void *pctx, int tflags, const char *tok, int ntok, int start, int end)
+{
+    stem_ctx *c = pctx;
+    /* Porter leaves a token of under 3 bytes as it is, and one whose last
+     * byte is not ASCII: each of its rules tests the last byte against an
+     * ASCII letter or matches a suffix of ASCII letters. */
+    if (ntok < 3 || (unsigned char)tok[ntok - 1] >= 0x80)
+        return c->xtoken(c->ctx, tflags, tok, ntok, start, end);
+    c->start = start;
+    c->end = end;
+    return c->inst->m->porter.xTokenize(c->inst->porter, c, c->flags, tok, ntok, stemmed_cb);
+}
+
+static void stem_delete(Fts5Tokenizer *p)
+{
+    stem_inst *inst = (stem_inst *)p;
+    if (!inst) return;
+    if (inst->porter) inst->m->porter.xDelete(inst->porter);
+    sqlite3_free(inst);
+}
+
+static int stem_create(void *ud, const char **argv, int argc, Fts5Tokenizer **out)
+{
+    const stem_module *m = ud;
+    stem_inst *inst = sqlite3_malloc(sizeof *inst);
+    int rc = SQLITE_OK;
+
+    *out = NULL;
+    if (!inst) return SQLITE_NOMEM;
+    memset(inst, 0, sizeof *inst);
+    inst->m = m;
+    inst->fast = argc == 1 && strcmp(argv[0], "techmart") == 0;
+    if (inst->fast) {
+        const char *one[] = {"techmart_token"};
+        rc = m->porter.xCreate(m->porter_ud, one, 1, &inst->porter);
+    } else {
+        rc = m->porter.xCreate(m->porter_ud, argv, argc, &inst->porter);
+    }
+    if (rc != SQLITE_OK) {
+        inst->porter = NULL;
+        stem_delete((Fts5Tokenizer *)inst);
+        return rc;
+    }
+    *out = (Fts5Tokenizer *)inst;
+    return SQLITE_OK;
+}
+
+static int stem_tokenize(Fts5Tokenizer *p, void *ctx, int flags, const char *text, int ntext,
+                         tk_xtoken xtoken)
+{
+    const stem_inst *inst = (const stem_inst *)p;
+    if (!inst->fast)
+        return inst->m->porter.xTokenize(inst->porter, ctx, flags, text, ntext, xtoken);
+    stem_ctx c = {.inst = inst, .ctx = ctx, .xtoken = xtoken, .flags = flags};
+    return tk_tokenize(NULL, &c, flags, text, ntext, stem_cb);
+}
+
 int idx_tok_register(sqlite3 *db)
 {
     fts5_tokenizer module = {tk_create, tk_delete, tk_tokenize}; /* FTS5 copies it */
+    fts5_tokenizer one = {tk_create, tk_delete, one_tokenize};
+    fts5_tokenizer stem = {stem_create, stem_delete, stem_tokenize};
     fts5_api *api = tk_api(db);
+    stem_module *m = NULL;
+    int rc;
 
     if (!api || api->iVersion < 2) return SQLITE_ERROR;
-    return api->xCreateTokenizer(api, "techmart", NULL, &module, NULL);
+    if ((rc = api->xCreateTokenizer(api, "techmart", NULL, &module, NULL)) != SQLITE_OK ||
+        (rc = api->xCreateTokenizer(api, "techmart_token", NULL, &one, NULL)) != SQLITE_OK)
+        return rc;
+    if (!(m = sqlite3_malloc(sizeof *m))) return SQLITE_NOMEM;
+    rc = api->xFindTokenizer(api, "porter", &m->porter_ud, &m->porter);
+    if (rc == SQLITE_OK && m->porter.xCreate == stem_create) {
+        sqlite3_free(m); /* registered already: porter is ours */
+        return SQLITE_OK;
+    }
+    if (rc != SQLITE_OK) {
+        sqlite3_free(m);
+        return rc;
+    }
+    /* FTS5 frees m when the connection closes. If this fails (out of
+     * memory), SQLite 3.40 leaves m to us but later versions may free it:
+     * m is left alone, a few bytes at worst. */
+    return api->xCreateTokenizer(api, "porter", m, &stem, sqlite3_free);
 }
 
 struct idx_tok {

@@ -191,6 +191,30 @@ TM_TEST(offsets_are_byte_offsets_into_the_input)
     close_db(db, tok);
 }
 
+/* An ignorable (soft hyphen, zero-width joiner) inside a Hangul run joins
+ * the characters around it into one bigram spanning it; a lone syllable
+ * before one stays a unigram; Hangul next to other CJK is one run. */
+TM_TEST(ignorables_inside_a_cjk_run_are_skipped_and_spanned)
+{
+    idx_tok *tok;
+    sqlite3 *db = open_db(&tok);
+    /* 기 [0,3) soft hyphen [3,5) 술 [5,8) ZWJ [8,11) 을 [11,14) */
+    const char *s = "기\xC2\xAD술\xE2\x80\x8D을 한\xC2\xAD 漢字한";
+    idx_tok_list l = {0};
+    CHECK(idx_tok_collect(tok, 0, s, strlen(s), &l) == SQLITE_OK);
+    CHECK_STR(toks(tok, s), "기술 술을 한 漢字 字한");
+    CHECK(l.n == 5);
+    if (l.n == 5) {
+        int want[5][2] = {{0, 8}, {5, 14}, {15, 18}, {21, 27}, {24, 30}};
+        for (size_t i = 0; i < 5; i++) {
+            CHECK(l.start[i] == want[i][0]);
+            CHECK(l.end[i] == want[i][1]);
+        }
+    }
+    idx_tok_list_clear(&l);
+    close_db(db, tok);
+}
+
 TM_TEST(query_mode_gives_the_same_tokens_as_document_mode)
 {
     idx_tok *tok;
