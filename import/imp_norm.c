@@ -328,11 +328,19 @@ static imp_norm_pnum_kind kipo(tm_str s, imp_norm_pnum_kind prefer, char out[16]
         return IMP_NORM_PNUM_OTHER;
     if (reg) {
         if (nd == 13 && memcmp(d + 9, "0000", 4) != 0) return IMP_NORM_PNUM_OTHER;
-        (void)snprintf(out, 16, "%.2s-%.7s", d, d + 2);
+        memcpy(out, d, 2); /* "%.2s-%.7s": nd >= 9 */
+        out[2] = '-';
+        memcpy(out + 3, d + 2, 7);
+        out[10] = '\0';
         return IMP_NORM_PNUM_REGISTRATION;
     }
     if (nd != 13 || !kipo_year(d + 2)) return IMP_NORM_PNUM_OTHER;
-    (void)snprintf(out, 16, "%.2s-%.4s-%.7s", d, d + 2, d + 6);
+    memcpy(out, d, 2); /* "%.2s-%.4s-%.7s": nd == 13 */
+    out[2] = '-';
+    memcpy(out + 3, d + 2, 4);
+    out[7] = '-';
+    memcpy(out + 8, d + 6, 7);
+    out[15] = '\0';
     return IMP_NORM_PNUM_APPLICATION;
 }
 

@@ -313,8 +313,10 @@ static int get_patent(const json_t *v, size_t i, const imp_rec_opts *o, tm_buf *
                     &p->filed,
                     &p->registered,
                     &p->registration_number};
+    /* "patents[i]." once, each key after it: at most 30 + 19 + 1 bytes */
+    size_t pre = (size_t)snprintf(f, sizeof f, "patents[%zu].", i);
     for (size_t k = 0; code == TM_OK && k < sizeof dst / sizeof dst[0]; k++) {
-        (void)snprintf(f, sizeof f, "patents[%zu].%s", i, patent_keys[k]);
+        memcpy(f + pre, patent_keys[k], strlen(patent_keys[k]) + 1);
         const json_t *x = json_object_get(v, patent_keys[k]);
         code = str_value(x, f, IMP_REC_PATENT_STR_MAX, false, tmp, dst[k], err);
         if (code == TM_OK) code = norm_patent_field(dst[k], k, f, &kr, err);

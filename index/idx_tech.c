@@ -162,14 +162,36 @@ static void hash_strv(hash_st *h, const idx_strv *v)
         hash_put(h, v->v[i]);
 }
 
+/* v in decimal ("%lld") and a '|' at p; returns the bytes written (<= 21). */
+static size_t put_field(char *p, long long v)
+{
+    char d[20];
+    size_t i = sizeof d, n = 0;
+    unsigned long long m = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        d[--i] = (char)('0' + m % 10);
+        m /= 10;
+    } while (m);
+    if (v < 0) p[n++] = '-';
+    memcpy(p + n, d + i, sizeof d - i);
+    n += sizeof d - i;
+    p[n++] = '|';
+    return n;
+}
+
 void idx_tech_content_hash(const idx_tech *t, int64_t inst_id, unsigned char out[16])
 {
     hash_st h;
-    char head[96];
-    int n = snprintf(head, sizeof head, "v1|%lld|%d|%d|%u|%d|", (long long)inst_id, t->field,
-                     t->trl, t->licence, t->status);
+    char head[3 + 5 * 21]; /* "v1|%lld|%d|%d|%u|%d|", without printf's cost */
+    size_t n = 3;
+    memcpy(head, "v1|", 3);
+    n += put_field(head + n, (long long)inst_id);
+    n += put_field(head + n, t->field);
+    n += put_field(head + n, t->trl);
+    n += put_field(head + n, (long long)t->licence);
+    n += put_field(head + n, t->status);
     crypto_generichash_init(&h, NULL, 0, 16);
-    hash_bytes(&h, head, n > 0 ? (size_t)n : 0); /* at most 5 numbers: always fits */
+    hash_bytes(&h, head, n);
     hash_put(&h, t->external_id);
     hash_put(&h, t->title);
     hash_put(&h, t->title_en);

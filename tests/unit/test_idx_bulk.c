@@ -63,13 +63,16 @@ static void put(tm_buf *b, const char *s)
     if (s) tm_buf_puts(b, s);
 }
 
-TM_TEST(the_stored_content_hash_keeps_format_v1)
+/* One record with field and trl as given (-1 and 0: absent) */
+static void check_hash_v1(int field, int trl)
 {
     idx_db *db = tm_testdb_open("bulk_hash");
     idx_tech t;
     idx_upsert_res res;
     tm_err err = {0};
     make_tech(&t, "EXT-1", "웨어러블 심박 센서", 2);
+    t.field = field;
+    t.trl = trl;
     t.contact = tm_xstrdup("tto@example.com"); /* title_en, description, asking stay NULL */
     CHECK(idx_db_begin_write(db, &err) == TM_OK);
     CHECK(idx_tech_upsert(db, &t, &res, &err) == TM_OK);
@@ -112,6 +115,12 @@ TM_TEST(the_stored_content_hash_keeps_format_v1)
     tm_buf_free(&b);
     idx_tech_clear(&t);
     tm_testdb_drop(db);
+}
+
+TM_TEST(the_stored_content_hash_keeps_format_v1)
+{
+    check_hash_v1(IDX_FIELD_BIO_MEDICAL, 4);
+    check_hash_v1(-1, 0);
 }
 
 TM_TEST(a_bulk_write_leaves_fts5_settings_as_they_were_and_its_index_exact)
