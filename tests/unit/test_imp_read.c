@@ -329,6 +329,38 @@ TM_TEST(validator_strips_control_characters_and_trims)
     idx_tech_clear(&t);
 }
 
+/* Long text goes through the validator eight bytes at a time: control
+ * characters deep inside it and at the edges of those steps are removed
+ * all the same, and lengths are counted in characters. */
+TM_TEST(validator_cleans_and_counts_long_text)
+{
+    idx_tech t;
+    tm_err err = {0};
+    CHECK(check_rec("{\"title\": \"0123456789abcdef\\u0001ghijklm\\u007fnop\\u0085qrst"
+                    "uvwxyz01234567\\u0002\", \"institution\": \"I\","
+                    " \"summary\": \"기술을 개발하는 방법과 장치\\n\\u00a0é 연구\\u009f끝\"}",
+                    &t, &err) == TM_OK);
+    CHECK_STR(t.title, "0123456789abcdefghijklmnopqrstuvwxyz01234567");
+    CHECK_STR(t.summary, "기술을 개발하는 방법과 장치\n\u00a0é 연구끝");
+
+    /* 500 Hangul syllables (1,500 bytes) fit the title's 500 characters */
+    tm_buf j = {0};
+    tm_buf_puts(&j, "{\"institution\": \"I\", \"title\": \"");
+    for (int i = 0; i < 500; i++)
+        tm_buf_puts(&j, i % 7 ? "가" : "é");
+    tm_buf_puts(&j, "\"}");
+    idx_tech_clear(&t);
+    CHECK(check_rec(j.p, &t, &err) == TM_OK);
+    idx_tech_clear(&t);
+    j.len -= 2; /* one more */
+    tm_buf_puts(&j, "a\"}");
+    CHECK(check_rec(j.p, &t, &err) == TM_EINVAL);
+    CHECK_STR(err.field, "title");
+    CHECK(strstr(err.msg, "is 501 characters long") != NULL);
+    idx_tech_clear(&t);
+    tm_buf_free(&j);
+}
+
 static void collect_unknown(void *arg, const char *name)
 {
     tm_buf *b = arg;
