@@ -333,15 +333,34 @@ static int migrate(idx_db *db, tm_err *err)
  * holds a savepoint per record (~7 pages, 28 KiB) and SQLite's 64 KiB
  * default spilled early, so every record then cost ~20 pwrite calls:
  * 2.2 million per 100k records, a third of the import's time on a virtual
- * machine. 128 KiB keeps a record's journal in memory; it cannot be much
- * larger: with SQLite 3.40 a journal that spills past a threshold of 131,200
- * bytes or more fails with SQLITE_FULL (test_idx_db spills one). */
-#define STMT_JOURNAL_SPILL (128 * 1024)
+ * machine. 127 KiB keeps a record's journal in memory. It cannot be larger:
+ * a journal spills by writing its in-memory chunk (of the spill size) in one
+ * call, and SQLite 3.40's unix layer writes at most 0x1ffff bytes a call
+ * (it masks the length), so a bigger chunk is cut short and the write fails
+ * with SQLITE_FULL, rolling back the whole import (test_idx_db spills one;
+ * it fails from 131,200 bytes on, with 4 KiB pages). */
+#define STMT_JOURNAL_SPILL (127 * 1024)
+_Static_assert(STMT_JOURNAL_SPILL <= 0x1ffff, "a spilling journal writes its chunk in one call");
 
 static void configure_sqlite(void)
 {
     (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     (void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STMT_JOURNAL_SPILL);
+}
+
+/* Turning the log on takes the write lock, and SQLite does not wait for a
+ * write lock that a read must be upgraded to: while a load has the
+ * database to itself (idx_db_solo_begin) it holds that lock a file at a
+ * time, so the open tries again for as long as a write would wait. */
+static int wal_on(idx_db *db, tm_err *err)
+{
+    for (int waited = 0;; waited += 50) {
+        int code = exec(db, "PRAGMA journal_mode = WAL", err);
+        if (code != TM_EBUSY || (sqlite3_errcode(db->h) & 0xff) != SQLITE_BUSY ||
+            waited >= IDX_DB_BUSY_MS)
+            return code;
+        sqlite3_sleep(50);
+    }
 }
 
 static int open_conn(const char *path, bool scratch, idx_db **out, tm_err *err)
@@ -362,8 +381,7 @@ static int open_conn(const char *path, bool scratch, idx_db **out, tm_err *err)
     sqlite3_busy_timeout(db->h, IDX_DB_BUSY_MS);
     /* WAL lets reads run beside a write; FULL because the store records
      * contracts and money: an acknowledged write survives power loss. */
-    if ((code = exec(db, scratch ? "PRAGMA journal_mode = OFF" : "PRAGMA journal_mode = WAL",
-                     err)) != TM_OK ||
+    if ((code = scratch ? exec(db, "PRAGMA journal_mode = OFF", err) : wal_on(db, err)) != TM_OK ||
         (code = exec(db, scratch ? "PRAGMA synchronous = OFF" : "PRAGMA synchronous = FULL",
                      err)) != TM_OK ||
         (code = exec(db, "PRAGMA foreign_keys = ON", err)) != TM_OK)
@@ -548,8 +566,8 @@ int idx_db_solo_begin(idx_db *db, bool *solo, tm_err *err)
     idx_db_busy_wait(db, 0); /* another connection: stay in WAL, at once */
     int code = journal_mode(db, "PRAGMA journal_mode = DELETE", mode, sizeof mode, err);
     idx_db_busy_wait(db, IDX_DB_BUSY_MS);
-    if (code == TM_EBUSY) { /* not an error: the load shares the database */
-        memset(err, 0, sizeof *err);
+    if (code == TM_EBUSY && (sqlite3_errcode(db->h) & 0xff) == SQLITE_BUSY) {
+        if (err) memset(err, 0, sizeof *err); /* not an error: the load shares the database */
         return TM_OK;
     }
     if (code == TM_OK) *solo = strcmp(mode, "delete") == 0;

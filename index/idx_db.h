@@ -87,8 +87,9 @@ int idx_db_catalogue_gen(idx_db *db, int64_t *gen, tm_err *err) TM_MUST_CHECK;
  * log writes it twice: into the log, then into the database at the
  * checkpoint), and sets *solo; otherwise it leaves it as it is at once (no
  * busy wait) and clears *solo. Meanwhile a connection that opens the
- * database waits for the load's current transaction to end (or fails busy
- * after IDX_DB_BUSY_MS) and turns the log back on, which the load's next
+ * database waits for the load's current transaction (a file) to end, up to
+ * IDX_DB_BUSY_MS, then fails with TM_EBUSY and a message that says why;
+ * once open, it has turned the log back on, which the load's next
  * transaction follows. idx_db_solo_end turns the log back on; if it
  * cannot (busy), the next connection to open the database does. Both are
  * called outside a transaction. */

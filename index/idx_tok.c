@@ -6,8 +6,10 @@
  * CJK character (Hangul, Han, kana: emitted as overlapping bigrams), a word
  * character (letters and digits of other scripts: emitted as one folded
  * token per run) or an ignorable (soft hyphen, joiners, variation selectors:
- * skipped without ending a run). Tokens are built in a stack buffer: the
- * IDX_TOK_MAX cap means no token ever needs the heap. */
+ * skipped without ending a run). A bigram of adjacent characters is passed
+ * as it stands in the text; other tokens are built in a stack buffer: the
+ * IDX_TOK_MAX cap means no token ever needs the heap. It also registers
+ * "porter" (FTS5's stems, computed faster: below) and "techmart_token". */
 #include "idx_tok.h"
 
 #include <limits.h>
@@ -447,9 +449,10 @@ static fts5_api *tk_api(sqlite3 *db)
  * connection (a newer tokenizer of a name hides FTS5's): over "techmart" it
  * runs our tokenizer once, passes such tokens straight on, and hands each
  * other token, alone, to FTS5's own porter (over "techmart_token", which
- * emits its input as one token), so every stem is still porter's. Its output is FTS5's porter's,
- * token for token (test_idx_tok compares them over the demo catalogue): an index written with
- * either is the same. Over any other tokenizer it is FTS5's porter itself. */
+ * emits its input as one token), so every stem is still porter's. Its
+ * output is FTS5's porter's, token for token (test_idx_tok_porter compares
+ * them over the demo catalogue): an index written with either is the same.
+ * Over any other tokenizer it is FTS5's porter itself. */
 
 typedef struct {
     fts5_tokenizer porter; /* FTS5's own */
@@ -468,7 +471,7 @@ typedef struct {
     void *ctx;
     tk_xtoken xtoken;
     int flags;
-    int start, end; /* the token porter is stemming */
+    int tflags, start, end; /* the token porter is stemming */
 } stem_ctx;
 
 static int one_tokenize(Fts5Tokenizer *inst, void *ctx, int flags, const char *text, int ntext,
@@ -482,9 +485,10 @@ static int one_tokenize(Fts5Tokenizer *inst, void *ctx, int flags, const char *t
 static int stemmed_cb(void *pctx, int tflags, const char *tok, int ntok, int start, int end)
 {
     const stem_ctx *c = pctx;
+    (void)tflags; /* techmart_token's: the token's own are c->tflags */
     (void)start;
     (void)end;
-    return c->xtoken(c->ctx, tflags, tok, ntok, c->start, c->end);
+    return c->xtoken(c->ctx, c->tflags, tok, ntok, c->start, c->end);
 }
 
 static int stem_cb(void *pctx, int tflags, const char *tok, int ntok, int start, int end)
@@ -495,6 +499,7 @@ static int stem_cb(void *pctx, int tflags, const char *tok, int ntok, int start,
      * ASCII letter or matches a suffix of ASCII letters. */
     if (ntok < 3 || (unsigned char)tok[ntok - 1] >= 0x80)
         return c->xtoken(c->ctx, tflags, tok, ntok, start, end);
+    c->tflags = tflags;
     c->start = start;
     c->end = end;
     return c->inst->m->porter.xTokenize(c->inst->porter, c, c->flags, tok, ntok, stemmed_cb);
@@ -518,7 +523,7 @@ static int stem_create(void *ud, const char **argv, int argc, Fts5Tokenizer **ou
     if (!inst) return SQLITE_NOMEM;
     memset(inst, 0, sizeof *inst);
     inst->m = m;
-    inst->fast = argc == 1 && strcmp(argv[0], "techmart") == 0;
+    inst->fast = argc == 1 && sqlite3_stricmp(argv[0], "techmart") == 0; /* as FTS5 names */
     if (inst->fast) {
         const char *one[] = {"techmart_token"};
         rc = m->porter.xCreate(m->porter_ud, one, 1, &inst->porter);

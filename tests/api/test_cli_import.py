@@ -381,6 +381,12 @@ def a_load_alone_ends_in_wal_mode_and_one_beside_a_reader_stays_in_it():
         assert not os.path.exists(db + "-journal")
         assert len(catalogue(db)) == 50
 
+        # an import that stops early (no such institution) turns the log back on too
+        code, _, err = run("import", "--db", db, "--institution", "없는 기관",
+                           os.path.join(d, "a.jsonl"))
+        assert code == 2 and "--institution" in err, (code, err)
+        assert file_format(db) == (2, 2), file_format(db)
+
         # a reader holds the database open: the import shares it through the
         # write-ahead log, and the reader sees the new rows once it commits
         reader = sqlite3.connect(db, timeout=5)

@@ -1,16 +1,18 @@
 /* idx_db's SQLite settings, as an import uses them.
  *
- * The statement journal: a write transaction of
- * many small record savepoints (some rolled back) and then one savepoint
- * whose statement journal outgrows the in-memory spill size, as the merge
- * of an import's full-text index does. With SQLite 3.40 a spill threshold
- * of 131,200 bytes or more makes that spill fail with SQLITE_FULL, and the
- * whole transaction is rolled back: this test fails if the threshold is
- * raised there.
+ * The statement journal: a write transaction of many small record
+ * savepoints (some rolled back) and then one savepoint whose statement
+ * journal outgrows the in-memory spill size, as the merge of an import's
+ * full-text index does. SQLite 3.40 spills a journal by writing its chunk
+ * in one call of at most 0x1ffff bytes, so a spill threshold of 131,200
+ * bytes or more makes that write fail with SQLITE_FULL, and the whole
+ * transaction is rolled back: this test fails if the threshold is raised
+ * there.
  *
  * A load alone (idx_db_solo_begin/end): a rollback journal only while no
  * other connection has the database open; one that opens it meanwhile waits
  * for the load's transaction, or turns the log back on between two. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -113,6 +115,20 @@ static int add_row(idx_db *db, int v)
     return exec(db, sql);
 }
 
+typedef struct {
+    idx_db *db;
+    int code;
+} opener;
+
+static void *open_later(void *arg)
+{
+    opener *op = arg;
+    tm_err err = {0};
+    usleep(100 * 1000);
+    op->code = idx_db_open(tm_testdb_path, &op->db, &err);
+    return NULL;
+}
+
 TM_TEST(test_solo_load_only_when_alone)
 {
     idx_db *db = tm_testdb_open("db_solo"), *other = NULL;
@@ -150,11 +166,29 @@ TM_TEST(test_solo_load_only_when_alone)
     idx_db_close(other);
     other = NULL;
 
-    /* one opened during a transaction of the load waits, then says why */
+    /* one opened during a transaction of the load waits for its end */
     CHECK(idx_db_solo_begin(db, &solo, &err) == TM_OK);
     CHECK(solo);
     CHECK(idx_db_begin_write(db, &err) == TM_OK);
     CHECK(add_row(db, 3) == SQLITE_OK);
+    opener op = {0};
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, open_later, &op) == 0);
+    usleep(300 * 1000); /* the opener is waiting by now, or will find it ended */
+    CHECK(idx_db_commit(db, &err) == TM_OK);
+    pthread_join(th, NULL);
+    CHECK(op.code == TM_OK);
+    CHECK(file_format() == 2);
+    CHECK(scalar(db, "SELECT count(*) FROM t") == 3);
+
+    /* ... up to IDX_DB_BUSY_MS, then it says why */
+    CHECK(idx_db_solo_begin(db, &solo, &err) == TM_OK);
+    CHECK(!solo); /* op's connection is open */
+    idx_db_close(op.db);
+    CHECK(idx_db_solo_begin(db, &solo, &err) == TM_OK);
+    CHECK(solo);
+    CHECK(idx_db_begin_write(db, &err) == TM_OK);
+    CHECK(add_row(db, 4) == SQLITE_OK);
     tm_err oerr = {0};
     CHECK(idx_db_open(tm_testdb_path, &other, &oerr) == TM_EBUSY);
     CHECK(other == NULL);
@@ -165,7 +199,48 @@ TM_TEST(test_solo_load_only_when_alone)
     CHECK(idx_db_solo_end(db, &err) == TM_OK);
     CHECK_STR(mode(db), "wal");
     CHECK(file_format() == 2);
-    CHECK(scalar(db, "SELECT count(*) FROM t") == 3);
+    CHECK(scalar(db, "SELECT count(*) FROM t") == 4);
+    tm_testdb_drop(db);
+}
+
+typedef struct {
+    idx_db *db;
+    int ms;
+} committer;
+
+static void *commit_later(void *arg)
+{
+    committer *c = arg;
+    tm_err err = {0};
+    usleep((useconds_t)c->ms * 1000);
+    CHECK(idx_db_commit(c->db, &err) == TM_OK);
+    return NULL;
+}
+
+/* Beside another connection, solo_begin tries without a busy wait, and
+ * leaves the connection's wait as it was: a write then waits for the other
+ * connection's write to end. */
+TM_TEST(test_solo_begin_keeps_the_busy_wait)
+{
+    idx_db *db = tm_testdb_open("db_solo_wait"), *other = NULL;
+    tm_err err = {0};
+    bool solo = true;
+    if (!db) return;
+    CHECK(idx_db_open(tm_testdb_path, &other, &err) == TM_OK);
+    if (!other) {
+        tm_testdb_drop(db);
+        return;
+    }
+    CHECK(idx_db_solo_begin(db, &solo, &err) == TM_OK);
+    CHECK(!solo);
+    CHECK(idx_db_begin_write(other, &err) == TM_OK);
+    committer c = {other, 300};
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, commit_later, &c) == 0);
+    CHECK(idx_db_begin_write(db, &err) == TM_OK); /* waits ~300 ms */
+    pthread_join(th, NULL);
+    idx_db_rollback(db);
+    idx_db_close(other);
     tm_testdb_drop(db);
 }
 
