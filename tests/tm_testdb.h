@@ -4,6 +4,7 @@
 #ifndef TM_TESTDB_H
 #define TM_TESTDB_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -32,6 +33,18 @@ static idx_db *tm_testdb_open(const char *tag)
     tm_testdb_remove();
     CHECK(idx_db_open(tm_testdb_path, &db, &err) == TM_OK);
     return db;
+}
+
+/* One integer from a query, -1 when it fails (tests only: the code's SQL
+ * lives in idx_stmt.c). */
+static inline int64_t tm_testdb_int(idx_db *db, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(db->h, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return n;
 }
 
 static void tm_testdb_drop(idx_db *db)

@@ -45,16 +45,6 @@ static void make_tech(idx_tech *t, const char *ext, const char *title, int npate
     }
 }
 
-static int64_t count(idx_db *db, const char *sql)
-{
-    sqlite3_stmt *s = NULL;
-    int64_t n = -1;
-    if (sqlite3_prepare_v2(db->h, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-        n = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return n;
-}
-
 /* The record's serialization as the format "v1" defines it, written out
  * here on its own so that a change to the stored format is caught. */
 static void put(tm_buf *b, const char *s)
@@ -80,8 +70,8 @@ static void check_hash_v1(int field, int trl)
 
     tm_buf b = {0};
     tm_buf_printf(&b, "v1|%lld|%d|%d|%u|%d|",
-                  (long long)count(db, "SELECT institution_id FROM technology"), t.field, t.trl,
-                  t.licence, t.status);
+                  (long long)tm_testdb_int(db, "SELECT institution_id FROM technology"), t.field,
+                  t.trl, t.licence, t.status);
     put(&b, t.external_id);
     put(&b, t.title);
     put(&b, t.title_en);
@@ -142,9 +132,10 @@ TM_TEST(a_bulk_write_leaves_fts5_settings_as_they_were_and_its_index_exact)
     CHECK(idx_bulk_end(db, NULL, &err) == TM_OK);
     CHECK(idx_db_commit(db, &err) == TM_OK);
     /* FTS5's default pending-terms limit is 1 MiB: a stored value must say so. */
-    CHECK(count(db, "SELECT count(*) FROM technology_fts_config WHERE k = 'hashsize'"
-                    " AND v <> 1048576") == 0);
-    CHECK(count(db, "SELECT count(*) FROM technology_fts WHERE technology_fts MATCH 'qqbulk3'") ==
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM technology_fts_config WHERE k = 'hashsize'"
+                            " AND v <> 1048576") == 0);
+    CHECK(tm_testdb_int(
+              db, "SELECT count(*) FROM technology_fts WHERE technology_fts MATCH 'qqbulk3'") ==
           43);
     CHECK(sqlite3_exec(db->h,
                        "INSERT INTO technology_fts (technology_fts, rank)"
@@ -158,7 +149,7 @@ static int64_t matches(idx_db *db, const char *word)
     char sql[160];
     (void)snprintf(sql, sizeof sql,
                    "SELECT count(*) FROM technology_fts WHERE technology_fts MATCH '%s'", word);
-    return count(db, sql);
+    return tm_testdb_int(db, sql);
 }
 
 static bool fts_intact(idx_db *db)
@@ -253,7 +244,7 @@ TM_TEST(an_index_built_beside_the_import_joins_a_filled_index_exactly)
     CHECK(fts_intact(db));
     CHECK(matches(db, "qqb") == b - (120 / 7 + 1));
     CHECK(matches(db, "qqa") == a - again);
-    CHECK(count(db, "SELECT count(*) FROM technology") == 40 + a + 1 + b);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM technology") == 40 + a + 1 + b);
     /* Another connection sees the same index. */
     idx_db *other = NULL;
     tm_err err = {0};
@@ -298,7 +289,7 @@ TM_TEST(an_import_that_runs_out_of_space_anywhere_leaves_the_store_as_it_was)
 {
     idx_db *db = tm_testdb_open("bulk_full");
     add_plain(db, "KEEP-1", "남을 기술 qqkeep");
-    int64_t pages = count(db, "PRAGMA page_count");
+    int64_t pages = tm_testdb_int(db, "PRAGMA page_count");
     int failed_merging = 0, step = 0;
     /* Limits from just above the file's size up to enough: the import
      * fails while writing records, while merging its index, or commits. */
@@ -309,16 +300,16 @@ TM_TEST(an_import_that_runs_out_of_space_anywhere_leaves_the_store_as_it_was)
         step = import_limited(db, "F", 150);
         if (step == 2) failed_merging++;
         if (step != 0) {
-            CHECK(count(db, "SELECT count(*) FROM technology") == 1);
+            CHECK(tm_testdb_int(db, "SELECT count(*) FROM technology") == 1);
             CHECK(matches(db, "qqfull") == 0 && matches(db, "qqkeep") == 1);
-            CHECK(count(db, "SELECT value FROM meta WHERE key = 'fts_deferred'") == 0);
+            CHECK(tm_testdb_int(db, "SELECT value FROM meta WHERE key = 'fts_deferred'") == 0);
             CHECK(fts_intact(db));
         }
         if (extra > 4000) break;
     }
     CHECK(step == 0);
     CHECK(failed_merging > 0); /* the merge itself was made to fail, and undone */
-    CHECK(count(db, "SELECT count(*) FROM technology") == 151);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM technology") == 151);
     CHECK(matches(db, "qqfull") == 150 && fts_intact(db));
     tm_testdb_drop(db);
 }
@@ -365,7 +356,7 @@ static void change_stored(const char *tag, bool odd, bool want_merged)
     CHECK(matches(db, "qqbefore") == 11);
     CHECK(matches(db, "qqafter") == 19);
     CHECK(matches(db, "qqnew") == 10);
-    CHECK(count(db, "SELECT count(*) FROM technology_fts_docsize") == 40);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM technology_fts_docsize") == 40);
     CHECK(fts_intact(db));
     /* and plain writes go on as before */
     add_plain(db, "UPD-0", "다시 바뀐 제목 qqlast");
@@ -412,7 +403,8 @@ TM_TEST(many_imports_keep_the_index_to_a_few_segments)
         CHECK(idx_bulk_end(db, &merged, &err) == TM_OK);
         CHECK(idx_db_commit(db, &err) == TM_OK);
         CHECK(merged >= 0);
-        int64_t segs = count(db, "SELECT count(DISTINCT segid) FROM technology_fts_idx");
+        int64_t segs =
+            tm_testdb_int(db, "SELECT tm_testdb_int(DISTINCT segid) FROM technology_fts_idx");
         if (segs > most) most = segs;
         if (k % 10 == 9) add_plain(db, "PLAIN", "가끔 쓰는 기술"); /* FTS5's own flushes */
     }
@@ -634,13 +626,15 @@ TM_TEST(a_rolled_back_bulk_write_stores_no_fts5_setting)
     CHECK(idx_tech_upsert(db, &t, &res, &err) == TM_OK);
     CHECK(idx_bulk_end(db, NULL, &err) == TM_OK);
     idx_db_rollback(db);
-    CHECK(count(db, "SELECT count(*) FROM technology_fts_config WHERE k = 'hashsize'") == 0);
-    CHECK(count(db, "SELECT count(*) FROM technology") == 0);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM technology_fts_config WHERE k = 'hashsize'") ==
+          0);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM technology") == 0);
     /* The connection goes on writing and indexing normally. */
     CHECK(idx_db_begin_write(db, &err) == TM_OK);
     CHECK(idx_tech_upsert(db, &t, &res, &err) == TM_OK);
     CHECK(idx_db_commit(db, &err) == TM_OK);
-    CHECK(count(db, "SELECT count(*) FROM technology_fts WHERE technology_fts MATCH '롤백'") == 1);
+    CHECK(tm_testdb_int(
+              db, "SELECT count(*) FROM technology_fts WHERE technology_fts MATCH '롤백'") == 1);
     idx_tech_clear(&t);
     tm_testdb_drop(db);
 }
@@ -668,11 +662,12 @@ TM_TEST(savepoints_keep_or_undo_one_record_each_however_often)
         idx_tech_clear(&t);
     }
     CHECK(idx_db_commit(db, &err) == TM_OK);
-    CHECK(count(db, "SELECT count(*) FROM technology") == kept);
-    CHECK(count(db, "SELECT count(*) FROM patent") == 2 * kept);
-    CHECK(count(db, "SELECT count(*) FROM technology WHERE CAST(substr(external_id, 4) AS"
-                    " INTEGER) % 3 = 0") == 0);
-    CHECK(count(db, "SELECT count(*) FROM technology_fts WHERE technology_fts MATCH '세이브'") ==
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM technology") == kept);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM patent") == 2 * kept);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM technology WHERE CAST(substr(external_id, 4) AS"
+                            " INTEGER) % 3 = 0") == 0);
+    CHECK(tm_testdb_int(
+              db, "SELECT count(*) FROM technology_fts WHERE technology_fts MATCH '세이브'") ==
           kept);
     tm_testdb_drop(db);
 }

@@ -28,16 +28,6 @@ static int exec(idx_db *db, const char *sql)
     return sqlite3_exec(db->h, sql, NULL, NULL, NULL);
 }
 
-static int64_t scalar(idx_db *db, const char *sql)
-{
-    sqlite3_stmt *s = NULL;
-    int64_t n = -1;
-    if (sqlite3_prepare_v2(db->h, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-        n = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return n;
-}
-
 TM_TEST(test_statement_journal_spills_past_record_savepoints)
 {
     idx_db *db = tm_testdb_open("db_spill");
@@ -66,15 +56,15 @@ TM_TEST(test_statement_journal_spills_past_record_savepoints)
         }
     }
     CHECK(kept == 200);
-    CHECK(scalar(db, "SELECT count(*) FROM t WHERE length(b) = 305") > 0);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM t WHERE length(b) = 305") > 0);
     /* one savepoint that changes every existing page */
     CHECK(idx_db_savepoint(db, &err) == TM_OK);
     CHECK(exec(db, "UPDATE t SET b = randomblob(310)") == SQLITE_OK);
     CHECK(idx_db_release(db, &err) == TM_OK);
     CHECK(idx_db_commit(db, &err) == TM_OK);
 
-    CHECK(scalar(db, "SELECT count(*) FROM t WHERE length(b) = 310") == NROWS);
-    CHECK(scalar(db, "SELECT count(*) FROM t") == NROWS);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM t WHERE length(b) = 310") == NROWS);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM t") == NROWS);
     tm_testdb_drop(db);
 }
 
@@ -162,7 +152,7 @@ TM_TEST(test_solo_load_only_when_alone)
     CHECK(add_row(db, 2) == SQLITE_OK);
     CHECK(idx_db_commit(db, &err) == TM_OK);
     CHECK_STR(mode(db), "wal");
-    CHECK(scalar(other, "SELECT count(*) FROM t") == 2);
+    CHECK(tm_testdb_int(other, "SELECT count(*) FROM t") == 2);
     idx_db_close(other);
     other = NULL;
 
@@ -179,7 +169,7 @@ TM_TEST(test_solo_load_only_when_alone)
     pthread_join(th, NULL);
     CHECK(op.code == TM_OK);
     CHECK(file_format() == 2);
-    CHECK(scalar(db, "SELECT count(*) FROM t") == 3);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM t") == 3);
 
     /* ... up to IDX_DB_BUSY_MS, then it says why */
     CHECK(idx_db_solo_begin(db, &solo, &err) == TM_OK);
@@ -199,7 +189,7 @@ TM_TEST(test_solo_load_only_when_alone)
     CHECK(idx_db_solo_end(db, &err) == TM_OK);
     CHECK_STR(mode(db), "wal");
     CHECK(file_format() == 2);
-    CHECK(scalar(db, "SELECT count(*) FROM t") == 4);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM t") == 4);
     tm_testdb_drop(db);
 }
 

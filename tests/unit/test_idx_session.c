@@ -12,16 +12,6 @@
 
 #define HASH1 "$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA"
 
-static int64_t count(idx_db *db, const char *sql)
-{
-    sqlite3_stmt *s = NULL;
-    int64_t n = -1;
-    if (sqlite3_prepare_v2(db->h, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-        n = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return n;
-}
-
 static int64_t staff_user(idx_db *db)
 {
     int64_t id = 0;
@@ -56,8 +46,8 @@ TM_TEST(a_created_session_is_found_by_its_token_hash_with_its_user)
     CHECK_STR(s.role, "staff");
     CHECK(s.institution_id == 0 && !s.user_disabled);
     CHECK(idx_session_find(db, other, &s, &err) == TM_ENOTFOUND);
-    CHECK(count(db, "SELECT count(*) FROM audit_log WHERE action = 'session.open'"
-                    " AND user_id = 1 AND address = '127.0.0.1'") == 1);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM audit_log WHERE action = 'session.open'"
+                            " AND user_id = 1 AND address = '127.0.0.1'") == 1);
     tm_testdb_drop(db);
 }
 
@@ -77,9 +67,9 @@ TM_TEST(touch_moves_last_seen_and_revoke_hides_the_session_and_is_audited)
     CHECK(idx_session_find(db, th, &s, &err) == TM_ENOTFOUND);
     CHECK(idx_session_revoke(db, NULL, id, 1700, "logout", &err) == TM_ENOTFOUND);
     CHECK(idx_session_touch(db, id, 1800, &err) == TM_ENOTFOUND);
-    CHECK(count(db, "SELECT count(*) FROM audit_log WHERE action = 'session.close'"
-                    " AND object_id = 1 AND \"after\" LIKE '%logout%'") == 1);
-    CHECK(count(db, "SELECT revoked_at FROM session WHERE id = 1") == 1600);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM audit_log WHERE action = 'session.close'"
+                            " AND object_id = 1 AND \"after\" LIKE '%logout%'") == 1);
+    CHECK(tm_testdb_int(db, "SELECT revoked_at FROM session WHERE id = 1") == 1600);
     tm_testdb_drop(db);
 }
 
@@ -93,8 +83,8 @@ TM_TEST(a_session_of_an_unknown_user_is_refused_and_leaves_no_audit_row)
     tm_err err = {0};
     CHECK(idx_session_create(db, NULL, 42, th, ch, 1, 2, &id, &err) == TM_ENOTFOUND);
     CHECK(id == 0);
-    CHECK(count(db, "SELECT count(*) FROM audit_log") == 0);
-    CHECK(count(db, "SELECT count(*) FROM session") == 0);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM audit_log") == 0);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM session") == 0);
     tm_testdb_drop(db);
 }
 
@@ -106,13 +96,13 @@ TM_TEST(inside_a_rolled_back_transaction_neither_session_nor_audit_row_remains)
     fill(th, 9);
     fill(ch, 10);
     tm_err err = {0};
-    int64_t audits = count(db, "SELECT count(*) FROM audit_log");
+    int64_t audits = tm_testdb_int(db, "SELECT count(*) FROM audit_log");
     CHECK(idx_db_begin_write(db, &err) == TM_OK);
     CHECK(idx_session_create(db, NULL, uid, th, ch, 1, 2, &id, &err) == TM_OK);
     idx_db_rollback(db);
     idx_session s;
     CHECK(idx_session_find(db, th, &s, &err) == TM_ENOTFOUND);
-    CHECK(count(db, "SELECT count(*) FROM audit_log") == audits);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM audit_log") == audits);
     tm_testdb_drop(db);
 }
 

@@ -13,16 +13,6 @@
 
 #define HASH1 "$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA"
 
-static int64_t count(idx_db *db, const char *sql)
-{
-    sqlite3_stmt *s = NULL;
-    int64_t n = -1;
-    if (sqlite3_prepare_v2(db->h, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-        n = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return n;
-}
-
 static int64_t add(idx_db *db, const char *email)
 {
     int64_t id = 0;
@@ -53,10 +43,11 @@ TM_TEST(a_created_token_is_found_by_its_hash_with_its_user_and_audited)
     CHECK_STR(t.role, "staff");
     CHECK(t.institution_id == 0 && !t.user_disabled);
     CHECK(idx_token_find(db, other, &t, &err) == TM_ENOTFOUND && t.id == 0);
-    CHECK(count(db, "SELECT count(*) FROM audit_log WHERE action = 'token.create'"
-                    " AND object = 'api_token' AND address = '10.0.0.1'"
-                    " AND \"after\" LIKE '%deploy%'") == 1);
-    CHECK(count(db, "SELECT count(*) FROM audit_log WHERE \"after\" LIKE '%token_hash%'") == 0);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM audit_log WHERE action = 'token.create'"
+                            " AND object = 'api_token' AND address = '10.0.0.1'"
+                            " AND \"after\" LIKE '%deploy%'") == 1);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM audit_log WHERE \"after\" LIKE '%token_hash%'") ==
+          0);
     tm_testdb_drop(db);
 }
 
@@ -108,8 +99,8 @@ TM_TEST(touch_sets_last_used_and_revoke_hides_the_token_once)
     CHECK(idx_token_find(db, th, &t, &err) == TM_ENOTFOUND);
     CHECK(idx_token_revoke(db, NULL, id, 1700, &err) == TM_ENOTFOUND);
     CHECK(idx_token_touch(db, id, 1800, &err) == TM_ENOTFOUND);
-    CHECK(count(db, "SELECT count(*) FROM audit_log WHERE action = 'token.revoke'") == 1);
-    CHECK(count(db, "SELECT revoked_at FROM api_token WHERE id = 1") == 1600);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM audit_log WHERE action = 'token.revoke'") == 1);
+    CHECK(tm_testdb_int(db, "SELECT revoked_at FROM api_token WHERE id = 1") == 1600);
     tm_testdb_drop(db);
 }
 
@@ -141,14 +132,14 @@ TM_TEST(bad_names_unknown_users_and_rolled_back_transactions_leave_nothing)
     CHECK_STR(err.field, "name");
     CHECK(idx_token_create(db, NULL, uid, th, longname, 1, &id, &err) == TM_EINVAL);
     CHECK(idx_token_create(db, NULL, 42, th, "x", 1, &id, &err) == TM_ENOTFOUND);
-    int64_t audits = count(db, "SELECT count(*) FROM audit_log");
+    int64_t audits = tm_testdb_int(db, "SELECT count(*) FROM audit_log");
     CHECK(idx_db_begin_write(db, &err) == TM_OK);
     CHECK(idx_token_create(db, NULL, uid, th, "x", 1, &id, &err) == TM_OK);
     idx_db_rollback(db);
     idx_token_auth t;
     CHECK(idx_token_find(db, th, &t, &err) == TM_ENOTFOUND);
-    CHECK(count(db, "SELECT count(*) FROM audit_log") == audits);
-    CHECK(count(db, "SELECT count(*) FROM api_token") == 0);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM audit_log") == audits);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM api_token") == 0);
     tm_testdb_drop(db);
 }
 
@@ -165,7 +156,7 @@ TM_TEST(migration_5_applies_to_a_schema_4_database_holding_users)
     db = NULL;
     CHECK(idx_db_open(tm_testdb_path, &db, &err) == TM_OK);
     if (!db) return;
-    CHECK(count(db, "PRAGMA user_version") == idx_db_schema_version());
+    CHECK(tm_testdb_int(db, "PRAGMA user_version") == idx_db_schema_version());
     uint8_t th[IDX_TOKEN_HASH];
     fill(th, 6);
     CHECK(idx_token_create(db, NULL, uid, th, "after upgrade", 1, &id, &err) == TM_OK);

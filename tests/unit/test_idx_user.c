@@ -43,17 +43,6 @@ static int64_t add_inst(idx_db *db, const char *name, const char *name_en)
     return id;
 }
 
-/* One integer from a query (tests only: the code's SQL lives in idx_stmt.c). */
-static int64_t sql_int(idx_db *db, const char *sql)
-{
-    sqlite3_stmt *s = NULL;
-    int64_t v = -1;
-    if (sqlite3_prepare_v2(db->h, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return v;
-}
-
 /* The text of column col of audit row id, copied into out ("" for NULL). */
 static const char *audit_col(idx_db *db, int64_t id, const char *col, char *out, size_t cap)
 {
@@ -73,9 +62,9 @@ TM_TEST(a_new_database_is_at_schema_3_with_user_and_audit_tables)
 {
     idx_db *db = fresh_db();
     CHECK(idx_db_schema_version() >= 3);
-    CHECK(sql_int(db, "PRAGMA user_version") == idx_db_schema_version());
-    CHECK(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('user', 'audit_log')") ==
-          2);
+    CHECK(tm_testdb_int(db, "PRAGMA user_version") == idx_db_schema_version());
+    CHECK(tm_testdb_int(
+              db, "SELECT count(*) FROM sqlite_master WHERE name IN ('user', 'audit_log')") == 2);
     drop_db(db);
 }
 
@@ -113,19 +102,19 @@ TM_TEST(adding_a_user_writes_one_audit_row_without_the_hash)
     int64_t id = 0;
     char buf[512];
     CHECK(idx_user_add(db, NULL, "admin@example.com", "admin", 0, HASH1, &id, &err) == TM_OK);
-    CHECK(sql_int(db, "SELECT count(*) FROM audit_log") == 1);
-    int64_t row = sql_int(db, "SELECT max(id) FROM audit_log");
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM audit_log") == 1);
+    int64_t row = tm_testdb_int(db, "SELECT max(id) FROM audit_log");
     CHECK_STR(audit_col(db, row, "action", buf, sizeof buf), "user.add");
     CHECK_STR(audit_col(db, row, "object", buf, sizeof buf), "user");
-    CHECK(sql_int(db, "SELECT object_id FROM audit_log") == id);
-    CHECK(sql_int(db, "SELECT user_id IS NULL AND address IS NULL FROM audit_log") == 1);
+    CHECK(tm_testdb_int(db, "SELECT object_id FROM audit_log") == id);
+    CHECK(tm_testdb_int(db, "SELECT user_id IS NULL AND address IS NULL FROM audit_log") == 1);
     CHECK_STR(audit_col(db, row, "before", buf, sizeof buf), "");
     CHECK_STR(audit_col(db, row, "after", buf, sizeof buf),
               "{\"email\": \"admin@example.com\", \"role\": \"admin\", \"institution_id\": null, "
               "\"disabled\": false, \"version\": 1}");
-    CHECK(sql_int(db, "SELECT json_valid(\"after\") FROM audit_log") == 1);
-    CHECK(sql_int(db, "SELECT count(*) FROM audit_log WHERE \"after\" LIKE '%argon2%'"
-                      " OR \"before\" LIKE '%argon2%'") == 0);
+    CHECK(tm_testdb_int(db, "SELECT json_valid(\"after\") FROM audit_log") == 1);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM audit_log WHERE \"after\" LIKE '%argon2%'"
+                            " OR \"before\" LIKE '%argon2%'") == 0);
     drop_db(db);
 }
 
@@ -140,8 +129,8 @@ TM_TEST(a_duplicate_email_in_any_case_is_a_conflict_and_writes_nothing)
     CHECK_STR(err.field, "email");
     CHECK(strstr(err.msg, "already exists") != NULL);
     CHECK(id == 0);
-    CHECK(sql_int(db, "SELECT count(*) FROM \"user\"") == 1);
-    CHECK(sql_int(db, "SELECT count(*) FROM audit_log") == 1);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM \"user\"") == 1);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM audit_log") == 1);
     drop_db(db);
 }
 
@@ -171,8 +160,8 @@ TM_TEST(bad_emails_roles_institutions_and_hashes_are_refused)
     CHECK(idx_user_add(db, NULL, "a@x.kr", "staff", 0, "correct horse battery", &id, &err) ==
           TM_EINVAL);
     CHECK(strstr(err.msg, "correct") == NULL);
-    CHECK(sql_int(db, "SELECT count(*) FROM \"user\"") == 0);
-    CHECK(sql_int(db, "SELECT count(*) FROM audit_log") == 0);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM \"user\"") == 0);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM audit_log") == 0);
 
     char out[IDX_EMAIL_MAX + 1];
     CHECK(idx_user_email_normalize("First.Last+tag@Sub.Example-1.CO.KR", out, sizeof out, &err) ==
@@ -217,19 +206,19 @@ TM_TEST(a_password_change_stores_the_new_hash_bumps_version_and_audits_only_the_
     free(hash);
     idx_user_clear(&u);
 
-    int64_t row = sql_int(db, "SELECT max(id) FROM audit_log");
+    int64_t row = tm_testdb_int(db, "SELECT max(id) FROM audit_log");
     CHECK_STR(audit_col(db, row, "action", buf, sizeof buf), "user.passwd");
-    CHECK(
-        sql_int(db, "SELECT object_id FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)") ==
-        id);
+    CHECK(tm_testdb_int(
+              db, "SELECT object_id FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)") ==
+          id);
     CHECK_STR(audit_col(db, row, "before", buf, sizeof buf), "{\"version\": 1}");
     CHECK_STR(audit_col(db, row, "after", buf, sizeof buf),
               "{\"password_changed\": true, \"version\": 2}");
-    CHECK(sql_int(db, "SELECT count(*) FROM audit_log WHERE \"after\" LIKE '%argon2%'"
-                      " OR \"before\" LIKE '%argon2%'") == 0);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM audit_log WHERE \"after\" LIKE '%argon2%'"
+                            " OR \"before\" LIKE '%argon2%'") == 0);
 
     CHECK(idx_user_set_password(db, NULL, "nobody@example.com", HASH1, &err) == TM_ENOTFOUND);
-    CHECK(sql_int(db, "SELECT count(*) FROM audit_log") == 2);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM audit_log") == 2);
     drop_db(db);
 }
 
@@ -243,7 +232,7 @@ TM_TEST(disabling_is_audited_once_and_a_second_disable_changes_nothing)
     CHECK(idx_user_add(db, NULL, "admin@example.com", "admin", 0, HASH1, &id, &err) == TM_OK);
     CHECK(idx_user_set_disabled(db, NULL, "admin@example.com", true, &changed, &err) == TM_OK);
     CHECK(changed);
-    int64_t row = sql_int(db, "SELECT max(id) FROM audit_log");
+    int64_t row = tm_testdb_int(db, "SELECT max(id) FROM audit_log");
     CHECK_STR(audit_col(db, row, "action", buf, sizeof buf), "user.disable");
     CHECK_STR(audit_col(db, row, "before", buf, sizeof buf),
               "{\"disabled\": false, \"version\": 1}");
@@ -251,7 +240,7 @@ TM_TEST(disabling_is_audited_once_and_a_second_disable_changes_nothing)
 
     CHECK(idx_user_set_disabled(db, NULL, "admin@example.com", true, &changed, &err) == TM_OK);
     CHECK(!changed);
-    CHECK(sql_int(db, "SELECT count(*) FROM audit_log") == 2);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM audit_log") == 2);
     idx_user u = {0};
     CHECK(idx_user_find(db, "admin@example.com", &u, NULL, &err) == TM_OK);
     CHECK(u.disabled && u.version == 2);
@@ -293,10 +282,10 @@ TM_TEST(a_change_inside_the_callers_transaction_rolls_back_with_its_audit_row)
     int64_t id = 0;
     CHECK(idx_db_begin_write(db, &err) == TM_OK);
     CHECK(idx_user_add(db, NULL, "a@example.com", "staff", 0, HASH1, &id, &err) == TM_OK);
-    CHECK(sql_int(db, "SELECT count(*) FROM audit_log") == 1);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM audit_log") == 1);
     idx_db_rollback(db);
-    CHECK(sql_int(db, "SELECT count(*) FROM \"user\"") == 0);
-    CHECK(sql_int(db, "SELECT count(*) FROM audit_log") == 0);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM \"user\"") == 0);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM audit_log") == 0);
     drop_db(db);
 }
 
@@ -311,7 +300,7 @@ TM_TEST(the_audit_log_refuses_update_and_delete)
     CHECK(strstr(sqlite3_errmsg(db->h), "append-only") != NULL);
     rc = sqlite3_exec(db->h, "DELETE FROM audit_log", NULL, NULL, NULL);
     CHECK((rc & 0xff) == SQLITE_CONSTRAINT);
-    CHECK(sql_int(db, "SELECT count(*) FROM audit_log WHERE action = 'user.add'") == 1);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM audit_log WHERE action = 'user.add'") == 1);
     drop_db(db);
 }
 
@@ -346,19 +335,19 @@ TM_TEST(migration_3_applies_to_a_schema_2_database_holding_data)
                        " DROP TABLE \"user\";"
                        " PRAGMA user_version = 2;",
                        NULL, NULL, NULL) == SQLITE_OK);
-    CHECK(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('user', 'audit_log')") ==
-          0);
+    CHECK(tm_testdb_int(
+              db, "SELECT count(*) FROM sqlite_master WHERE name IN ('user', 'audit_log')") == 0);
     idx_db_close(db);
 
     db = NULL;
     CHECK(idx_db_open(db_path, &db, &err) == TM_OK);
     if (!db) return;
-    CHECK(sql_int(db, "PRAGMA user_version") == idx_db_schema_version());
+    CHECK(tm_testdb_int(db, "PRAGMA user_version") == idx_db_schema_version());
     int64_t got = 0, id = 0;
     CHECK(idx_user_institution_resolve(db, "Seoul National University", &got, &err) == TM_OK);
     CHECK(got == inst);
     CHECK(idx_user_add(db, NULL, "tto@snu.ac.kr", "tto", got, HASH1, &id, &err) == TM_OK);
-    CHECK(sql_int(db, "SELECT count(*) FROM audit_log") == 1);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM audit_log") == 1);
     CHECK(sqlite3_exec(db->h, "DELETE FROM audit_log", NULL, NULL, NULL) != SQLITE_OK);
     drop_db(db);
 }
