@@ -12,6 +12,7 @@ import select
 import sqlite3
 import subprocess
 import tempfile
+import time
 
 from harness import run_all, test
 
@@ -400,6 +401,35 @@ def a_load_alone_ends_in_wal_mode_and_one_beside_a_reader_stays_in_it():
         finally:
             reader.close()
         assert file_format(db) == (2, 2)
+
+
+@test
+def a_load_alone_killed_mid_file_leaves_the_catalogue_as_before_it():
+    with tmpdir() as d:
+        db = os.path.join(d, "t.db")
+        code, _, err = run("import", "--db", db, jsonl(os.path.join(d, "a.jsonl"),
+                                                          [rec(i) for i in range(20)]))
+        assert code == 0, err
+        big = jsonl(os.path.join(d, "big.jsonl"), [rec(i, summary="측정 장치 " * 40)
+                                                   for i in range(100, 30100)])
+        p = subprocess.Popen([BIN, "import", "--quiet", "--db", db, big],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            # the rollback journal exists while the file's transaction is open
+            for _ in range(600):
+                if os.path.exists(db + "-journal") or p.poll() is not None:
+                    break
+                time.sleep(0.05)
+            assert p.poll() is None and os.path.exists(db + "-journal"), \
+                "the load did not write alone with a rollback journal"
+            p.kill()
+        finally:
+            p.wait(timeout=60)
+        assert file_format(db) == (1, 1)  # left in rollback mode, with a hot journal
+        got = catalogue(db)  # the next program rolls the file back and turns WAL on
+        assert sorted(got) == sorted(f"T-{i}" for i in range(20)), len(got)
+        assert file_format(db) == (2, 2)
+        assert not os.path.exists(db + "-journal")
 
 
 run_all()
