@@ -28,6 +28,44 @@ static int exec(idx_db *db, const char *sql)
     return sqlite3_exec(db->h, sql, NULL, NULL, NULL);
 }
 
+/* Open files of this process that are SQLite temporary files (a spilled
+ * statement journal is one: "etilqs_...", unlinked while open). */
+static int temp_files(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 1024; fd++) {
+        char link[64], target[512];
+        (void)snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t len = readlink(link, target, sizeof target - 1);
+        if (len <= 0) continue;
+        target[len] = '\0';
+        n += strstr(target, "etilqs_") != NULL;
+    }
+    return n;
+}
+
+/* A savepoint's journal of ~100 KiB, past SQLite's 64 KiB default, stays in
+ * memory: the setting idx_db makes is in force (an import's records would
+ * otherwise each write to a temporary file). */
+TM_TEST(test_a_record_sized_statement_journal_stays_in_memory)
+{
+    idx_db *db = tm_testdb_open("db_spill_mem");
+    tm_err err = {0};
+    if (!db) return;
+    CHECK(exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)") == SQLITE_OK);
+    CHECK(exec(db, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 400) "
+                   "INSERT INTO t SELECT x, randomblob(300) FROM c") == SQLITE_OK);
+    int before = temp_files();
+    CHECK(idx_db_begin_write(db, &err) == TM_OK);
+    CHECK(idx_db_savepoint(db, &err) == TM_OK);
+    /* 300 rows of 300 bytes: ~25 of the table's ~32 pages, ~100 KiB of journal */
+    CHECK(exec(db, "UPDATE t SET b = randomblob(301) WHERE id <= 300") == SQLITE_OK);
+    CHECK(temp_files() == before);
+    CHECK(idx_db_release(db, &err) == TM_OK);
+    CHECK(idx_db_commit(db, &err) == TM_OK);
+    tm_testdb_drop(db);
+}
+
 TM_TEST(test_statement_journal_spills_past_record_savepoints)
 {
     idx_db *db = tm_testdb_open("db_spill");
