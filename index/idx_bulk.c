@@ -466,8 +466,6 @@ int idx_bulk_end(idx_db *db, int *merged_out, tm_err *err)
     if (!b) return tm_err_set(err, TM_EINTERNAL, NULL, "bulk mode is not on");
     idx_bulk_keep(db);
     hand_over(b);
-    /* the indexing thread still works: meanwhile the disk can */
-    if (!b->dry) idx_db_writeback_start(db);
     finish_thread(b);
     db->bulk = NULL; /* from here on, writes to db are not noted */
     int merged = -1;

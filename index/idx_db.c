@@ -1,12 +1,9 @@
 #include "idx_db.h"
 
-#include <fcntl.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../common/tm_alloc.h"
 #include "idx_bulk.h"
@@ -584,21 +581,6 @@ int idx_db_solo_end(idx_db *db, tm_err *err)
     if (code == TM_OK && strcmp(mode, "wal") != 0)
         code = tm_err_set(err, TM_EBUSY, NULL, "the database is busy; try again");
     return code;
-}
-
-void idx_db_writeback_start(idx_db *db)
-{
-    static const char *const suffix[] = {"", "-wal"};
-    const char *path = sqlite3_db_filename(db->h, "main");
-    if (!path || !*path) return;
-    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
-        char p[PATH_MAX];
-        if (snprintf(p, sizeof p, "%s%s", path, suffix[i]) >= (int)sizeof p) continue;
-        int fd = open(p, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) continue;
-        (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-        close(fd);
-    }
 }
 
 int idx_db_join_write(idx_db *db, bool *own, tm_err *err)

@@ -96,12 +96,6 @@ int idx_db_catalogue_gen(idx_db *db, int64_t *gen, tm_err *err) TM_MUST_CHECK;
 int idx_db_solo_begin(idx_db *db, bool *solo, tm_err *err) TM_MUST_CHECK;
 int idx_db_solo_end(idx_db *db, tm_err *err) TM_MUST_CHECK;
 
-/* Asks the kernel to start writing what a long write transaction has
- * handed it so far (the database file and its log) to disk, without
- * waiting, so that the commit's fsync finds less to write. Best effort:
- * nothing is reported. */
-void idx_db_writeback_start(idx_db *db);
-
 /* Schema version this binary migrates to. */
 int idx_db_schema_version(void);
 

@@ -272,25 +272,4 @@ TM_TEST(test_solo_begin_keeps_the_busy_wait)
     tm_testdb_drop(db);
 }
 
-/* The early writeback is a hint: in the middle of a write transaction, on
- * the store (its file and log) and on a scratch database (no file), it
- * changes nothing that a reader or the commit sees. */
-TM_TEST(test_writeback_hint_changes_nothing)
-{
-    idx_db *db = tm_testdb_open("db_writeback"), *scratch = NULL;
-    tm_err err = {0};
-    if (!db) return;
-    CHECK(exec(db, "CREATE TABLE t (v INTEGER)") == SQLITE_OK);
-    CHECK(idx_db_begin_write(db, &err) == TM_OK);
-    CHECK(exec(db, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000) "
-                   "INSERT INTO t SELECT x FROM c") == SQLITE_OK);
-    idx_db_writeback_start(db);
-    CHECK(idx_db_commit(db, &err) == TM_OK);
-    CHECK(tm_testdb_int(db, "SELECT count(*) FROM t") == 5000);
-    CHECK(idx_db_open_scratch(&scratch, &err) == TM_OK);
-    if (scratch) idx_db_writeback_start(scratch);
-    idx_db_close(scratch);
-    tm_testdb_drop(db);
-}
-
 TM_TEST_MAIN()
