@@ -12,6 +12,7 @@
  * A load alone (idx_db_solo_begin/end): a rollback journal only while no
  * other connection has the database open; one that opens it meanwhile waits
  * for the load's transaction, or turns the log back on between two. */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -119,14 +120,18 @@ static const char *mode(idx_db *db)
 }
 
 /* Bytes 18 and 19 of the file: 2 and 2 in WAL mode, 1 and 1 without. */
+/* Read through one descriptor kept open until the connections are closed:
+ * closing a descriptor of the file would drop every lock this process
+ * holds on it, SQLite's included (POSIX advisory locks). */
+static int header_fd = -1;
+
 static int file_format(void)
 {
     unsigned char h[20] = {0};
-    FILE *f = fopen(tm_testdb_path, "rb");
-    if (!f) return -1;
-    size_t n = fread(h, 1, sizeof h, f);
-    fclose(f);
-    return n == sizeof h && h[18] == h[19] ? h[18] : -1;
+    if (header_fd < 0) header_fd = open(tm_testdb_path, O_RDONLY | O_CLOEXEC);
+    if (header_fd < 0) return -1;
+    ssize_t n = pread(header_fd, h, sizeof h, 0);
+    return n == (ssize_t)sizeof h && h[18] == h[19] ? h[18] : -1;
 }
 
 static bool wal_file_exists(void)
@@ -229,6 +234,8 @@ TM_TEST(test_solo_load_only_when_alone)
     CHECK(file_format() == 2);
     CHECK(tm_testdb_int(db, "SELECT count(*) FROM t") == 4);
     tm_testdb_drop(db);
+    if (header_fd >= 0) close(header_fd);
+    header_fd = -1;
 }
 
 typedef struct {
