@@ -9,6 +9,7 @@
 #include "../common/tm_buf.h"
 #include "../common/tm_utf8.h"
 #include "../index/idx_enum.h"
+#include "imp_clean.h"
 #include "imp_norm.h"
 
 /* The keys of the canonical record, in the order they are checked. */
@@ -49,90 +50,6 @@ static int value_error(tm_err *err, const char *field, const json_t *v, const ch
     return tm_err_set(err, TM_EINVAL, field, "%s %s", q, what);
 }
 
-/* ---- text ---- */
-
-static bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* Text is most of an import's bytes, so clean() looks at it eight bytes at
- * a time (each step: one load and a few word operations). */
-#define BYTES(b) (0x0101010101010101ULL * (b))
-
-/* Bytes from the start of u[0..n) that clean() copies as they are: up to
- * the first C0 control, DEL or 0xC2 (the lead byte of the C1 controls). */
-static size_t plain_run(const unsigned char *u, size_t n)
-{
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t x;
-        memcpy(&x, u + i, 8);
-        uint64_t del = x ^ BYTES(0x7F), c2 = x ^ BYTES(0xC2);
-        /* a byte below 0x20, a zero byte in del or c2: its high bit set */
-        uint64_t stop =
-            ((x - BYTES(0x20)) & ~x) | ((del - BYTES(1)) & ~del) | ((c2 - BYTES(1)) & ~c2);
-        if (stop & BYTES(0x80)) break;
-    }
-    while (i < n && u[i] >= 0x20 && u[i] != 0x7f && u[i] != 0xC2)
-        i++;
-    return i;
-}
-
-/* Characters in the UTF-8 text p[0..n): bytes that are not continuation
- * bytes (10xxxxxx). */
-static size_t utf8_chars(const char *p, size_t n)
-{
-    size_t i = 0, cont = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t x;
-        memcpy(&x, p + i, 8);
-        cont += (size_t)__builtin_popcountll(x & ~(x << 1) & BYTES(0x80));
-    }
-    for (; i < n; i++)
-        cont += ((unsigned char)p[i] & 0xC0) == 0x80;
-    return n - cont;
-}
-
-/* Copies s[0..n) (valid UTF-8) into out without control characters (C0,
- * DEL, C1) and without leading and trailing white space. multiline keeps
- * '\n' and '\t'; otherwise they become a space. '\r' goes (CRLF -> LF).
- * Returns the length in characters. */
-static size_t clean(const char *s, size_t n, bool multiline, tm_buf *out)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0;
-
-    tm_buf_reset(out);
-    tm_buf_reserve(out, n);
-    while (i < n) {
-        size_t j = i + plain_run(u + i, n - i);
-        if (j > i) {
-            tm_buf_append(out, s + i, j - i);
-            i = j;
-            continue;
-        }
-        unsigned char c = u[i];
-        if (c == 0xC2) {
-            bool c1 = i + 1 < n && u[i + 1] >= 0x80 && u[i + 1] <= 0x9F;
-            if (!c1) tm_buf_append(out, s + i, i + 1 < n ? 2 : 1);
-            i += i + 1 < n ? 2 : 1;
-            continue;
-        }
-        if (c == '\n' || c == '\t') tm_buf_putc(out, multiline ? (char)c : ' ');
-        i++;
-    }
-    size_t b = 0, e = out->len;
-    while (b < e && is_space(out->p[b]))
-        b++;
-    while (e > b && is_space(out->p[e - 1]))
-        e--;
-    if (b) memmove(out->p, out->p + b, e - b);
-    out->len = e - b;
-    if (out->p) out->p[out->len] = '\0';
-    return utf8_chars(out->p, out->len);
-}
-
 /* A string value: *dst is a cleaned copy, NULL when absent or empty. */
 static int str_value(const json_t *v, const char *field, size_t max, bool multiline, tm_buf *tmp,
                      char **dst, tm_err *err)
@@ -140,7 +57,7 @@ static int str_value(const json_t *v, const char *field, size_t max, bool multil
     *dst = NULL;
     if (!v || json_is_null(v)) return TM_OK;
     if (!json_is_string(v)) return value_error(err, field, v, "is not a string");
-    size_t chars = clean(json_string_value(v), json_string_length(v), multiline, tmp);
+    size_t chars = imp_clean(json_string_value(v), json_string_length(v), multiline, tmp);
     if (chars > max)
         return tm_err_set(err, TM_EINVAL, field, "is %zu characters long; the limit is %zu", chars,
                           max);
@@ -176,7 +93,7 @@ static int get_list(const json_t *obj, const char *key, size_t entry_max, tm_buf
             quote(e, q);
             return tm_err_set(err, TM_EINVAL, key, "entry %zu: %s is not a string", i + 1, q);
         }
-        size_t chars = clean(json_string_value(e), json_string_length(e), false, tmp);
+        size_t chars = imp_clean(json_string_value(e), json_string_length(e), false, tmp);
         if (chars > entry_max)
             return tm_err_set(err, TM_EINVAL, key,
                               "entry %zu is %zu characters long; the limit is %zu", i + 1, chars,
@@ -209,7 +126,7 @@ static int enum_value(const json_t *v, const char *field, int (*parse)(const cha
 {
     if (!v || json_is_null(v)) return TM_OK;
     if (json_is_string(v)) {
-        (void)clean(json_string_value(v), json_string_length(v), false, tmp);
+        (void)imp_clean(json_string_value(v), json_string_length(v), false, tmp);
         if (tmp->len == 0) return TM_OK;
         for (size_t i = 0; i < tmp->len; i++)
             if (tmp->p[i] >= 'A' && tmp->p[i] <= 'Z') tmp->p[i] = (char)(tmp->p[i] - 'A' + 'a');
@@ -237,7 +154,7 @@ static int get_trl(const json_t *obj, tm_buf *tmp, int *dst, tm_err *err)
             return TM_OK;
         }
     } else if (json_is_string(v)) {
-        (void)clean(json_string_value(v), json_string_length(v), false, tmp);
+        (void)imp_clean(json_string_value(v), json_string_length(v), false, tmp);
         if (tmp->len == 0) return TM_OK;
         int x = 0;
         size_t i = 0;
@@ -413,7 +330,7 @@ static int get_ipc(const json_t *obj, const imp_rec_opts *o, tm_buf *tmp, idx_st
             quote(e, q);
             return tm_err_set(err, TM_EINVAL, "ipc", "entry %zu: %s is not a string", i + 1, q);
         }
-        size_t chars = clean(json_string_value(e), json_string_length(e), false, tmp);
+        size_t chars = imp_clean(json_string_value(e), json_string_length(e), false, tmp);
         if (chars > IMP_REC_TEXT_MAX)
             return tm_err_set(err, TM_EINVAL, "ipc",
                               "entry %zu is %zu characters long; the limit is %d", i + 1, chars,
@@ -608,7 +525,7 @@ int imp_rec_cols_map(imp_rec_cols *cols, const tm_str *names, size_t n, const im
                               i + 1);
             break;
         }
-        (void)clean(names[i].p, names[i].len, false, &tmp);
+        (void)imp_clean(names[i].p, names[i].len, false, &tmp);
         const char *name = tm_buf_cstr(&tmp);
         cols->names[i] = tm_xstrdup(name);
         cols->n = i + 1;
