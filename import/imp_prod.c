@@ -142,16 +142,13 @@ static imp_seen *seen_slot(imp_prod *p, uint64_t id)
 }
 
 /* Notes the external_id of the validated record t on p->line; warns when
- * an earlier record of the file had it with other content. The content is
- * the stored fields' hash (the one re-imports compare) and the institution
- * named: cheaper than serialising the record again. */
+ * an earlier record of the file had it with other content: a hash of the
+ * fields it stores and of the institution named (cheaper than keeping the
+ * record). */
 static void note_external_id(imp_prod *p, const idx_tech *t)
 {
     const char *xid = t->external_id;
-    unsigned char h[16];
-    idx_tech_content_hash(t, 0, h);
-    uint32_t body;
-    memcpy(&body, h, sizeof body);
+    uint32_t body = (uint32_t)idx_tech_body_hash64(t);
     if (t->institution) body ^= (uint32_t)hash_bytes(t->institution, strlen(t->institution));
     uint64_t id = hash_bytes(xid, strlen(xid));
     imp_seen *s = seen_slot(p, id);

@@ -124,18 +124,59 @@ static void number_key(const char *number, tm_buf *out)
 
 /* Hash of everything a record says, to tell an unchanged re-import from an
  * update without comparing field by field. Fields are length-prefixed so no
- * two records serialize alike. The serialization is hashed as it is made
- * (BLAKE2b streams), byte for byte what it always was: stored hashes must
- * keep matching. */
-typedef crypto_generichash_state hash_st;
+ * two records serialize alike. The serialization goes to a sink as it is
+ * made: BLAKE2b for the stored hash (byte for byte what it always was:
+ * stored hashes must keep matching), a cheap 64-bit hash for callers that
+ * only compare records within one run (idx_tech_body_hash64). */
+typedef struct ser_sink {
+    void (*put)(struct ser_sink *k, const void *p, size_t n);
+} ser_sink;
 
-static void hash_bytes(hash_st *h, const void *p, size_t n)
+typedef struct {
+    ser_sink k;
+    crypto_generichash_state st;
+} blake_sink;
+
+static void blake_put(ser_sink *k, const void *p, size_t n)
 {
-    crypto_generichash_update(h, (const unsigned char *)p, n);
+    crypto_generichash_update(&((blake_sink *)k)->st, (const unsigned char *)p, n);
+}
+
+/* Each chunk folded in eight bytes at a time: chunk boundaries follow the
+ * fields, so equal records give equal chunk sequences. */
+typedef struct {
+    ser_sink k;
+    uint64_t h;
+} fast_sink;
+
+#define FAST_MUL 0x9e3779b97f4a7c15u
+
+static uint64_t fast_mix(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * FAST_MUL;
+    return h ^ (h >> 29);
+}
+
+static void fast_put(ser_sink *k, const void *data, size_t n)
+{
+    fast_sink *f = (fast_sink *)k;
+    const unsigned char *p = data;
+    uint64_t h = fast_mix(f->h, n);
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = fast_mix(h, w);
+    }
+    if (n) {
+        uint64_t w = 0;
+        memcpy(&w, p, n);
+        h = fast_mix(h, w);
+    }
+    f->h = h;
 }
 
 /* lead (unless 0), n in decimal, tail (unless 0): "%c%zu%c" without printf. */
-static void hash_num(hash_st *h, char lead, size_t n, char tail)
+static void ser_num(ser_sink *k, char lead, size_t n, char tail)
 {
     char d[24];
     size_t i = sizeof d;
@@ -145,21 +186,21 @@ static void hash_num(hash_st *h, char lead, size_t n, char tail)
         n /= 10;
     } while (n);
     if (lead) d[--i] = lead;
-    hash_bytes(h, d + i, sizeof d - i);
+    k->put(k, d + i, sizeof d - i);
 }
 
-static void hash_put(hash_st *h, const char *s)
+static void ser_str(ser_sink *k, const char *s)
 {
     size_t n = s ? strlen(s) : 0;
-    hash_num(h, 0, s ? n : (size_t)-1, ':');
-    if (s) hash_bytes(h, s, n);
+    ser_num(k, 0, s ? n : (size_t)-1, ':');
+    if (s) k->put(k, s, n);
 }
 
-static void hash_strv(hash_st *h, const idx_strv *v)
+static void ser_strv(ser_sink *k, const idx_strv *v)
 {
-    hash_num(h, '[', v->n, 0);
+    ser_num(k, '[', v->n, 0);
     for (size_t i = 0; i < v->n; i++)
-        hash_put(h, v->v[i]);
+        ser_str(k, v->v[i]);
 }
 
 /* v in decimal ("%lld") and a '|' at p; returns the bytes written (<= 21). */
@@ -179,9 +220,8 @@ static size_t put_field(char *p, long long v)
     return n;
 }
 
-void idx_tech_content_hash(const idx_tech *t, int64_t inst_id, unsigned char out[16])
+static void serialize(const idx_tech *t, int64_t inst_id, ser_sink *k)
 {
-    hash_st h;
     char head[3 + 5 * 21]; /* "v1|%lld|%d|%d|%u|%d|", without printf's cost */
     size_t n = 3;
     memcpy(head, "v1|", 3);
@@ -190,30 +230,43 @@ void idx_tech_content_hash(const idx_tech *t, int64_t inst_id, unsigned char out
     n += put_field(head + n, t->trl);
     n += put_field(head + n, (long long)t->licence);
     n += put_field(head + n, t->status);
-    crypto_generichash_init(&h, NULL, 0, 16);
-    hash_bytes(&h, head, n);
-    hash_put(&h, t->external_id);
-    hash_put(&h, t->title);
-    hash_put(&h, t->title_en);
-    hash_put(&h, t->summary);
-    hash_put(&h, t->description);
-    hash_strv(&h, &t->keywords);
-    hash_strv(&h, &t->ipc);
-    hash_put(&h, t->asking);
-    hash_strv(&h, &t->inventors);
-    hash_put(&h, t->contact);
-    hash_num(&h, 'p', t->npatents, 0);
+    k->put(k, head, n);
+    ser_str(k, t->external_id);
+    ser_str(k, t->title);
+    ser_str(k, t->title_en);
+    ser_str(k, t->summary);
+    ser_str(k, t->description);
+    ser_strv(k, &t->keywords);
+    ser_strv(k, &t->ipc);
+    ser_str(k, t->asking);
+    ser_strv(k, &t->inventors);
+    ser_str(k, t->contact);
+    ser_num(k, 'p', t->npatents, 0);
     for (size_t i = 0; i < t->npatents; i++) {
         const idx_patent *p = &t->patents[i];
-        hash_put(&h, p->number);
-        hash_put(&h, p->country);
-        hash_put(&h, p->kind);
-        hash_put(&h, p->status);
-        hash_put(&h, p->filed);
-        hash_put(&h, p->registered);
-        hash_put(&h, p->registration_number);
+        ser_str(k, p->number);
+        ser_str(k, p->country);
+        ser_str(k, p->kind);
+        ser_str(k, p->status);
+        ser_str(k, p->filed);
+        ser_str(k, p->registered);
+        ser_str(k, p->registration_number);
     }
-    crypto_generichash_final(&h, out, 16);
+}
+
+void idx_tech_content_hash(const idx_tech *t, int64_t inst_id, unsigned char out[16])
+{
+    blake_sink b = {.k.put = blake_put};
+    crypto_generichash_init(&b.st, NULL, 0, 16);
+    serialize(t, inst_id, &b.k);
+    crypto_generichash_final(&b.st, out, 16);
+}
+
+uint64_t idx_tech_body_hash64(const idx_tech *t)
+{
+    fast_sink f = {.k.put = fast_put, .h = 0x243f6a8885a308d3u};
+    serialize(t, 0, &f.k);
+    return f.h ^ (f.h >> 32);
 }
 
 static int bind_text(sqlite3_stmt *s, int i, const char *v)

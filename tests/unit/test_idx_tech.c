@@ -601,4 +601,37 @@ TM_TEST(upsert_diff_names_exactly_the_parts_that_change)
     drop_db(db);
 }
 
+/* The within-run hash tells apart what the stored hash tells apart; the
+ * institution is not in it (its callers add what they name). */
+TM_TEST(the_body_hash_is_equal_for_equal_records_and_differs_for_any_change)
+{
+    idx_tech a, b;
+    make_tech(&a, "H-1", "심박 측정 장치", "고려대학교", "10-2019-0012345");
+    make_tech(&b, "H-1", "심박 측정 장치", "서울대학교", "10-2019-0012345");
+    uint64_t h = idx_tech_body_hash64(&a);
+    CHECK(idx_tech_body_hash64(&b) == h);
+    b.trl = 5;
+    CHECK(idx_tech_body_hash64(&b) != h);
+    b.trl = a.trl;
+    b.title_en = tm_xstrdup(""); /* empty is not absent */
+    CHECK(idx_tech_body_hash64(&b) != h);
+    free(b.title_en);
+    b.title_en = NULL;
+    CHECK(idx_tech_body_hash64(&b) == h);
+    /* the same bytes split otherwise between list entries */
+    idx_strv_clear(&a.keywords);
+    idx_strv_push(&a.keywords, "의료기기센서");
+    idx_strv_clear(&b.keywords);
+    idx_strv_push(&b.keywords, "의료기기");
+    idx_strv_push(&b.keywords, "센서");
+    CHECK(idx_tech_body_hash64(&a) != idx_tech_body_hash64(&b));
+    idx_strv_clear(&b.keywords);
+    idx_strv_push(&b.keywords, "의료기기센서");
+    CHECK(idx_tech_body_hash64(&a) == idx_tech_body_hash64(&b));
+    b.patents[0].filed = tm_xstrdup("2019-01-23");
+    CHECK(idx_tech_body_hash64(&a) != idx_tech_body_hash64(&b));
+    idx_tech_clear(&a);
+    idx_tech_clear(&b);
+}
+
 TM_TEST_MAIN()
