@@ -7,6 +7,7 @@
 
 #include "../common/tm_alloc.h"
 #include "idx_bulk.h"
+#include "idx_wb.h"
 
 /* Numbered migrations: migration[i] takes the schema from version i to i+1.
  * Applied in order at open, in one transaction, with PRAGMA user_version as
@@ -421,6 +422,7 @@ void idx_db_close(idx_db *db)
 {
     if (!db) return;
     idx_bulk_abort(db);
+    idx_wb_stop(db->wb);
     for (int i = 0; i < IDX_STMT__COUNT; i++)
         sqlite3_finalize(db->stmt[i]);
     idx_tok_free(db->tok);
@@ -571,12 +573,20 @@ int idx_db_solo_begin(idx_db *db, bool *solo, tm_err *err)
         return TM_OK;
     }
     if (code == TM_OK) *solo = strcmp(mode, "delete") == 0;
+    if (*solo && !db->wb) db->wb = idx_wb_start(db->h);
     return code;
+}
+
+void idx_db_writeback(idx_db *db)
+{
+    idx_wb_kick(db->wb);
 }
 
 int idx_db_solo_end(idx_db *db, tm_err *err)
 {
     char mode[16] = "";
+    idx_wb_stop(db->wb);
+    db->wb = NULL;
     int code = journal_mode(db, "PRAGMA journal_mode = WAL", mode, sizeof mode, err);
     if (code == TM_OK && strcmp(mode, "wal") != 0)
         code = tm_err_set(err, TM_EBUSY, NULL, "the database is busy; try again");

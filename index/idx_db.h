@@ -23,6 +23,7 @@ typedef struct idx_db {
     sqlite3_stmt *stmt[IDX_STMT__COUNT];
     idx_tok *tok;          /* "porter techmart" on this connection */
     struct idx_bulk *bulk; /* an import's bulk mode (idx_bulk.h), or NULL */
+    struct idx_wb *wb;     /* writeback while loading alone (idx_wb.h), or NULL */
 } idx_db;
 
 /* Opens (creating and migrating) the database at path. On failure returns an
@@ -95,6 +96,9 @@ int idx_db_catalogue_gen(idx_db *db, int64_t *gen, tm_err *err) TM_MUST_CHECK;
  * called outside a transaction. */
 int idx_db_solo_begin(idx_db *db, bool *solo, tm_err *err) TM_MUST_CHECK;
 int idx_db_solo_end(idx_db *db, tm_err *err) TM_MUST_CHECK;
+/* While loading alone: starts the kernel writing back the pages written so
+ * far (idx_wb), so the commit has less to wait for. Otherwise a no-op. */
+void idx_db_writeback(idx_db *db);
 
 /* Schema version this binary migrates to. */
 int idx_db_schema_version(void);

@@ -11,14 +11,18 @@
  *
  * A load alone (idx_db_solo_begin/end): a rollback journal only while no
  * other connection has the database open; one that opens it meanwhile waits
- * for the load's transaction, or turns the log back on between two. */
+ * for the load's transaction, or turns the log back on between two. Its
+ * writeback (idx_wb) uses SQLite's own descriptor and leaves its locks. */
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "../../index/idx_db.h"
+#include "../../index/idx_wb.h"
 #include "../tm_test.h"
 #include "../tm_testdb.h"
 
@@ -276,6 +280,70 @@ TM_TEST(test_solo_begin_keeps_the_busy_wait)
     pthread_join(th, NULL);
     idx_db_rollback(db);
     idx_db_close(other);
+    tm_testdb_drop(db);
+}
+
+/* Descriptors of this process open on the test database file. */
+static int db_fds(void)
+{
+    struct stat want, got;
+    int n = 0;
+    if (stat(tm_testdb_path, &want) != 0) return -1;
+    for (int fd = 0; fd < 1024; fd++)
+        n += fstat(fd, &got) == 0 && got.st_dev == want.st_dev && got.st_ino == want.st_ino;
+    return n;
+}
+
+/* POSIX locks this process holds on the test database file, as the kernel
+ * lists them (/proc/locks: "1: POSIX ADVISORY WRITE pid maj:min:inode ..."). */
+static int db_locks(void)
+{
+    struct stat want;
+    if (stat(tm_testdb_path, &want) != 0) return -1;
+    char id[64];
+    (void)snprintf(id, sizeof id, " %d %02x:%02x:%lu ", (int)getpid(), major(want.st_dev),
+                   minor(want.st_dev), (unsigned long)want.st_ino);
+    FILE *f = fopen("/proc/locks", "r");
+    if (!f) return -1;
+    char line[256];
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, "POSIX") && strstr(line, id);
+    fclose(f);
+    return n;
+}
+
+TM_TEST(test_writeback_keeps_sqlites_locks)
+{
+    idx_db *db = tm_testdb_open("db_wb"), *mem = NULL;
+    tm_err err = {0};
+    bool solo = false;
+    if (!db) return;
+    CHECK(exec(db, "CREATE TABLE t (v INTEGER)") == SQLITE_OK);
+    int fds = db_fds();
+    CHECK(fds >= 1);
+    CHECK(idx_db_solo_begin(db, &solo, &err) == TM_OK);
+    CHECK(solo);
+    CHECK(db->wb != NULL);
+    CHECK(db_fds() == fds); /* no descriptor of its own */
+    CHECK(idx_db_begin_write(db, &err) == TM_OK);
+    for (int i = 0; i < 2000; i++)
+        CHECK(add_row(db, i) == SQLITE_OK);
+    for (int i = 0; i < 5; i++)
+        idx_db_writeback(db);
+    usleep(50 * 1000);
+    CHECK(db_locks() > 0); /* the load's locks held throughout */
+    CHECK(idx_db_commit(db, &err) == TM_OK);
+    CHECK(idx_db_solo_end(db, &err) == TM_OK);
+    CHECK(db->wb == NULL);
+    CHECK(db_fds() == fds);
+    CHECK(tm_testdb_int(db, "SELECT count(*) FROM t") == 2000);
+    idx_db_writeback(db); /* not loading alone: nothing to do */
+
+    /* no file, no writeback */
+    CHECK(idx_db_open_scratch(&mem, &err) == TM_OK);
+    if (mem) CHECK(idx_wb_start(mem->h) == NULL);
+    idx_db_close(mem);
     tm_testdb_drop(db);
 }
 
