@@ -250,6 +250,14 @@ static int tk_emit(tk_tok *tk, void *ctx, tk_xtoken xtoken)
     return rc;
 }
 
+/* The folded form of ASCII byte c when it is a word character, else 0. */
+static inline unsigned char tk_ascii_word(unsigned char c)
+{
+    unsigned char lower = c | 0x20;
+    if ((unsigned char)(lower - 'a') < 26) return lower;
+    return (unsigned char)(c - '0') < 10 ? c : 0;
+}
+
 /* Emits the run of word characters starting at *pi, advancing *pi past it. */
 static int tk_word_run(const unsigned char *t, size_t n, size_t *pi, void *ctx, tk_xtoken xtoken)
 {
@@ -263,10 +271,31 @@ static int tk_word_run(const unsigned char *t, size_t n, size_t *pi, void *ctx, 
     while (rc == SQLITE_OK && i < n) {
         uint32_t f;
         tk_class cls;
-        size_t k = tk_next(t, i, n, &f, &cls);
+        size_t k;
         char enc[4];
         size_t elen;
 
+        if (t[i] < 0x80) { /* most words are ASCII: no decoding, no classifying */
+            unsigned char a = tk_ascii_word(t[i]);
+            if (!a) {
+                if (t[i] == '-' && all_digits && tk.len > 0 &&
+                    tk_digit_group_follows(t, i + 1, n)) {
+                    i++;
+                    continue;
+                }
+                break;
+            }
+            if (tk.len == IDX_TOK_MAX) {
+                rc = tk_emit(&tk, ctx, xtoken);
+                all_digits = true;
+            }
+            if (tk.len == 0) tk.start = i;
+            tk.buf[tk.len++] = (char)a;
+            tk.end = ++i;
+            if (a > '9') all_digits = false;
+            continue;
+        }
+        k = tk_next(t, i, n, &f, &cls);
         if (cls == TK_IGNORE) {
             i += k;
             continue;
@@ -307,17 +336,15 @@ static int tk_word_run(const unsigned char *t, size_t n, size_t *pi, void *ctx, 
 }
 
 /* The length of the Hangul syllable at t[i..n) (3), or 0 when there is
- * none: most text here is Hangul, so it is decoded here before tk_next
- * decodes and classifies anything else. A lead byte EA-ED with two
- * continuation bytes giving U+AC00-U+D7A3 is always valid UTF-8. */
-static size_t tk_hangul(const unsigned char *t, size_t i, size_t n)
+ * none: most text here is Hangul, so it is recognised before tk_next
+ * decodes and classifies anything else. U+AC00-U+D7A3 is EA B0 80 to
+ * ED 9E A3, and UTF-8 keeps code point order, so three bytes in that range
+ * whose last two are continuation bytes are always one valid syllable. */
+static inline size_t tk_hangul(const unsigned char *t, size_t i, size_t n)
 {
-    if (n - i < 3 || t[i] < 0xEA || t[i] > 0xED || (t[i + 1] & 0xC0) != 0x80 ||
-        (t[i + 2] & 0xC0) != 0x80)
-        return 0;
-    uint32_t cp =
-        ((uint32_t)(t[i] & 0x0F) << 12) | ((uint32_t)(t[i + 1] & 0x3F) << 6) | (t[i + 2] & 0x3F);
-    return cp >= 0xAC00 && cp <= 0xD7A3 ? 3 : 0;
+    if (n - i < 3) return 0;
+    uint32_t v = (uint32_t)t[i] << 16 | (uint32_t)t[i + 1] << 8 | t[i + 2];
+    return v >= 0xEAB080 && v <= 0xED9EA3 && (v & 0xC0C0) == 0x8080 ? 3 : 0;
 }
 
 /* Emits the run of CJK characters starting at *pi as overlapping bigrams (a
@@ -336,7 +363,10 @@ static int tk_cjk_run(const unsigned char *t, size_t n, size_t *pi, void *ctx, t
         tk_class cls = TK_CJK;
         size_t k = tk_hangul(t, i, n);
 
-        if (!k) k = tk_next(t, i, n, &f, &cls);
+        if (!k) {
+            if (t[i] < 0x80) break; /* ASCII is never CJK nor ignorable */
+            k = tk_next(t, i, n, &f, &cls);
+        }
         if (cls == TK_IGNORE) {
             i += k;
             continue;
@@ -355,9 +385,17 @@ static int tk_cjk_run(const unsigned char *t, size_t n, size_t *pi, void *ctx, t
             rc = tk_emit(&tk, ctx, xtoken);
         }
         prev_start = i;
-        prev_end = i + k;
         nchars++;
         i += k;
+        /* Syllables right after it, most of all text, in a loop of their own. */
+        while (rc == SQLITE_OK && tk_hangul(t, i, n)) {
+            rc = xtoken(ctx, 0, (const char *)t + prev_start, (int)(i + 3 - prev_start),
+                        (int)prev_start, (int)(i + 3));
+            prev_start = i;
+            nchars++;
+            i += 3;
+        }
+        prev_end = i;
     }
     if (rc == SQLITE_OK && nchars == 1)
         rc = xtoken(ctx, 0, (const char *)t + prev_start, (int)(prev_end - prev_start),
@@ -412,8 +450,21 @@ static int tk_tokenize(Fts5Tokenizer *inst, void *ctx, int flags, const char *te
     while (rc == SQLITE_OK && i < n) {
         uint32_t f;
         tk_class cls;
-        size_t k = tk_next(t, i, n, &f, &cls);
+        size_t k;
 
+        /* The first byte tells ASCII and Hangul apart without decoding. */
+        if (t[i] < 0x80) {
+            if (tk_ascii_word(t[i]))
+                rc = tk_word_run(t, n, &i, ctx, xtoken);
+            else
+                i++;
+            continue;
+        }
+        if (tk_hangul(t, i, n)) {
+            rc = tk_cjk_run(t, n, &i, ctx, xtoken);
+            continue;
+        }
+        k = tk_next(t, i, n, &f, &cls);
         if (cls == TK_WORD)
             rc = tk_word_run(t, n, &i, ctx, xtoken);
         else if (cls == TK_CJK)
