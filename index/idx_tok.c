@@ -235,6 +235,16 @@ static bool tk_digit_group_follows(const unsigned char *t, size_t i, size_t n)
 
 typedef int (*tk_xtoken)(void *, int, const char *, int, int, int);
 
+/* Where tokens go. Under "porter techmart" words pass through the stemmer
+ * (xword); CJK tokens go straight to FTS5 (xtoken): they end in a non-ASCII
+ * byte, which porter never changes, and are most tokens. */
+typedef struct tk_sink {
+    tk_xtoken xtoken;
+    void *ctx;
+    tk_xtoken xword;
+    void *word_ctx;
+} tk_sink;
+
 /* A token under construction. */
 typedef struct tk_tok {
     char buf[IDX_TOK_MAX + 8];
@@ -259,7 +269,7 @@ static inline unsigned char tk_ascii_word(unsigned char c)
 }
 
 /* Emits the run of word characters starting at *pi, advancing *pi past it. */
-static int tk_word_run(const unsigned char *t, size_t n, size_t *pi, void *ctx, tk_xtoken xtoken)
+static int tk_word_run(const unsigned char *t, size_t n, size_t *pi, const tk_sink *out)
 {
     int rc = SQLITE_OK;
     tk_tok tk;
@@ -286,7 +296,7 @@ static int tk_word_run(const unsigned char *t, size_t n, size_t *pi, void *ctx, 
                 break;
             }
             if (tk.len == IDX_TOK_MAX) {
-                rc = tk_emit(&tk, ctx, xtoken);
+                rc = tk_emit(&tk, out->word_ctx, out->xword);
                 all_digits = true;
             }
             if (tk.len == 0) tk.start = i;
@@ -319,7 +329,7 @@ static int tk_word_run(const unsigned char *t, size_t n, size_t *pi, void *ctx, 
             elen = k;
         }
         if (tk.len + elen > IDX_TOK_MAX) {
-            rc = tk_emit(&tk, ctx, xtoken);
+            rc = tk_emit(&tk, out->word_ctx, out->xword);
             tk.start = i;
             all_digits = true;
         }
@@ -330,7 +340,7 @@ static int tk_word_run(const unsigned char *t, size_t n, size_t *pi, void *ctx, 
         if (f < '0' || f > '9') all_digits = false;
         i += k;
     }
-    if (rc == SQLITE_OK) rc = tk_emit(&tk, ctx, xtoken);
+    if (rc == SQLITE_OK) rc = tk_emit(&tk, out->word_ctx, out->xword);
     *pi = i;
     return rc;
 }
@@ -351,8 +361,10 @@ static inline size_t tk_hangul(const unsigned char *t, size_t i, size_t n)
  * run of one character as a unigram), advancing *pi past it. A bigram of
  * two adjacent characters is passed as it stands in t (FTS5 copies it); one
  * with an ignorable between them is put together in a buffer. */
-static int tk_cjk_run(const unsigned char *t, size_t n, size_t *pi, void *ctx, tk_xtoken xtoken)
+static int tk_cjk_run(const unsigned char *t, size_t n, size_t *pi, const tk_sink *out)
 {
+    tk_xtoken xtoken = out->xtoken;
+    void *ctx = out->ctx;
     int rc = SQLITE_OK;
     size_t i = *pi;
     size_t nchars = 0;
@@ -436,17 +448,15 @@ static int tk_create(void *ud, const char **argv, int argc, Fts5Tokenizer **out)
     return rc;
 }
 
-static int tk_tokenize(Fts5Tokenizer *inst, void *ctx, int flags, const char *text, int ntext,
-                       tk_xtoken xtoken)
+/* Tokenizes text[0..ntext) into out. */
+static int tk_run(const tk_sink *out, const char *text, int ntext)
 {
     const unsigned char *t = (const unsigned char *)text;
     size_t n = ntext > 0 ? (size_t)ntext : 0;
     size_t i = 0;
     int rc = SQLITE_OK;
 
-    (void)inst;
-    (void)flags; /* documents and queries are tokenized alike */
-    if (!t) goto tokenize_done;
+    if (!t) goto run_done;
     while (rc == SQLITE_OK && i < n) {
         uint32_t f;
         tk_class cls;
@@ -455,25 +465,35 @@ static int tk_tokenize(Fts5Tokenizer *inst, void *ctx, int flags, const char *te
         /* The first byte tells ASCII and Hangul apart without decoding. */
         if (t[i] < 0x80) {
             if (tk_ascii_word(t[i]))
-                rc = tk_word_run(t, n, &i, ctx, xtoken);
+                rc = tk_word_run(t, n, &i, out);
             else
                 i++;
             continue;
         }
         if (tk_hangul(t, i, n)) {
-            rc = tk_cjk_run(t, n, &i, ctx, xtoken);
+            rc = tk_cjk_run(t, n, &i, out);
             continue;
         }
         k = tk_next(t, i, n, &f, &cls);
         if (cls == TK_WORD)
-            rc = tk_word_run(t, n, &i, ctx, xtoken);
+            rc = tk_word_run(t, n, &i, out);
         else if (cls == TK_CJK)
-            rc = tk_cjk_run(t, n, &i, ctx, xtoken);
+            rc = tk_cjk_run(t, n, &i, out);
         else
             i += k;
     }
-tokenize_done:
+run_done:
     return rc;
+}
+
+static int tk_tokenize(Fts5Tokenizer *inst, void *ctx, int flags, const char *text, int ntext,
+                       tk_xtoken xtoken)
+{
+    const tk_sink out = {xtoken, ctx, xtoken, ctx};
+
+    (void)inst;
+    (void)flags; /* documents and queries are tokenized alike */
+    return tk_run(&out, text, ntext);
 }
 
 /* The fts5_api of db, or NULL when FTS5 is missing. */
@@ -597,7 +617,8 @@ static int stem_tokenize(Fts5Tokenizer *p, void *ctx, int flags, const char *tex
     if (!inst->fast)
         return inst->m->porter.xTokenize(inst->porter, ctx, flags, text, ntext, xtoken);
     stem_ctx c = {.inst = inst, .ctx = ctx, .xtoken = xtoken, .flags = flags};
-    return tk_tokenize(NULL, &c, flags, text, ntext, stem_cb);
+    const tk_sink out = {xtoken, ctx, stem_cb, &c};
+    return tk_run(&out, text, ntext);
 }
 
 int idx_tok_register(sqlite3 *db)
