@@ -562,13 +562,49 @@ static int stemmed_cb(void *pctx, int tflags, const char *tok, int ntok, int sta
     return c->xtoken(c->ctx, c->tflags, tok, ntok, c->start, c->end);
 }
 
+/* False when FTS5's porter surely leaves tok (3 or more bytes) as it is:
+ * it changes a token only when one of its rules' suffixes ends it, and every
+ * suffix ends in "s", "y" or "e", or in one of the pairs tested here (see
+ * mkportersteps.tcl and fts5PorterCb in SQLite). */
+static bool stem_may_change(const char *tok, int ntok)
+{
+    char last = tok[ntok - 1], prev = tok[ntok - 2];
+
+    switch (last) {
+    case 's': /* 1a: s; 2, 3, 4: ...ness, ...ous */
+    case 'y': /* 1c */
+    case 'e': /* 5a; 3, 4: ...ate, ...ive, ...ize, ...ance, ...able */
+        return true;
+    case 'd': /* 1b: (e)ed */
+        return prev == 'e';
+    case 'g': /* 1b: ing */
+        return prev == 'n';
+    case 'c': /* 4: ic */
+        return prev == 'i';
+    case 'i': /* 2, 3, 4: enci anci logi bli alli entli eli ousli aliti iviti iciti iti */
+        return prev == 'c' || prev == 'g' || prev == 'l' || prev == 't';
+    case 'l': /* 2, 3, 4: ational tional ical ful al; 5b: ll */
+        return prev == 'a' || prev == 'u' || prev == 'l';
+    case 'm': /* 2, 4: alism ism */
+        return prev == 's';
+    case 'n': /* 2, 4: ization ation ion */
+        return prev == 'o';
+    case 'r': /* 2, 4: izer ator er */
+        return prev == 'e' || prev == 'o';
+    case 't': /* 4: ant ement ment ent */
+        return prev == 'n';
+    case 'u': /* 4: ou */
+        return prev == 'o';
+    default:
+        return false;
+    }
+}
+
 static int stem_cb(void *pctx, int tflags, const char *tok, int ntok, int start, int end)
 {
     stem_ctx *c = pctx;
-    /* Porter leaves a token of under 3 bytes as it is, and one whose last
-     * byte is not ASCII: each of its rules tests the last byte against an
-     * ASCII letter or matches a suffix of ASCII letters. */
-    if (ntok < 3 || (unsigned char)tok[ntok - 1] >= 0x80)
+    /* Porter leaves a token of under 3 bytes as it is. */
+    if (ntok < 3 || !stem_may_change(tok, ntok))
         return c->xtoken(c->ctx, tflags, tok, ntok, start, end);
     c->tflags = tflags;
     c->start = start;
