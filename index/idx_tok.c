@@ -300,9 +300,11 @@ static int tk_word_run(const unsigned char *t, size_t n, size_t *pi, const tk_si
                 all_digits = true;
             }
             if (tk.len == 0) tk.start = i;
-            tk.buf[tk.len++] = (char)a;
-            tk.end = ++i;
-            if (a > '9') all_digits = false;
+            do {
+                tk.buf[tk.len++] = (char)a;
+                if (a > '9') all_digits = false;
+            } while (++i < n && tk.len < IDX_TOK_MAX && (a = tk_ascii_word(t[i])));
+            tk.end = i;
             continue;
         }
         k = tk_next(t, i, n, &f, &cls);
@@ -459,22 +461,18 @@ static int tk_run(const tk_sink *out, const char *text, int ntext)
     if (!t) goto run_done;
     while (rc == SQLITE_OK && i < n) {
         uint32_t f;
-        tk_class cls;
-        size_t k;
+        tk_class cls = TK_CJK;
+        size_t k = 1;
 
+        /* ASCII spaces and punctuation, the most common separators. */
+        while (t[i] < 0x80 && !tk_ascii_word(t[i])) {
+            if (++i == n) goto run_done;
+        }
         /* The first byte tells ASCII and Hangul apart without decoding. */
-        if (t[i] < 0x80) {
-            if (tk_ascii_word(t[i]))
-                rc = tk_word_run(t, n, &i, out);
-            else
-                i++;
-            continue;
-        }
-        if (tk_hangul(t, i, n)) {
-            rc = tk_cjk_run(t, n, &i, out);
-            continue;
-        }
-        k = tk_next(t, i, n, &f, &cls);
+        if (t[i] < 0x80)
+            cls = TK_WORD;
+        else if (!tk_hangul(t, i, n))
+            k = tk_next(t, i, n, &f, &cls);
         if (cls == TK_WORD)
             rc = tk_word_run(t, n, &i, out);
         else if (cls == TK_CJK)
