@@ -359,11 +359,12 @@ static inline size_t tk_hangul(const unsigned char *t, size_t i, size_t n)
     return v >= 0xEAB080 && v <= 0xED9EA3 && (v & 0xC0C0) == 0x8080 ? 3 : 0;
 }
 
-/* Emits the run of CJK characters starting at *pi as overlapping bigrams (a
- * run of one character as a unigram), advancing *pi past it. A bigram of
- * two adjacent characters is passed as it stands in t (FTS5 copies it); one
- * with an ignorable between them is put together in a buffer. */
-static int tk_cjk_run(const unsigned char *t, size_t n, size_t *pi, const tk_sink *out)
+/* Emits the run of CJK characters that starts at *pi with one of k bytes as
+ * overlapping bigrams (a run of one character as a unigram), advancing *pi
+ * past it. A bigram of two adjacent characters is passed as it stands in t
+ * (FTS5 copies it); one with an ignorable between them is put together in
+ * a buffer. */
+static int tk_cjk_run(const unsigned char *t, size_t n, size_t *pi, size_t k, const tk_sink *out)
 {
     tk_xtoken xtoken = out->xtoken;
     void *ctx = out->ctx;
@@ -371,45 +372,43 @@ static int tk_cjk_run(const unsigned char *t, size_t n, size_t *pi, const tk_sin
     size_t i = *pi;
     size_t nchars = 0;
     size_t prev_start = 0, prev_end = 0;
+    uint32_t f;
+    tk_class cls = TK_CJK;
 
-    while (rc == SQLITE_OK && i < n) {
-        uint32_t f;
-        tk_class cls = TK_CJK;
-        size_t k = tk_hangul(t, i, n);
-
-        if (!k) {
-            if (t[i] < 0x80) break; /* ASCII is never CJK nor ignorable */
-            k = tk_next(t, i, n, &f, &cls);
-        }
-        if (cls == TK_IGNORE) {
-            i += k;
-            continue;
-        }
-        if (cls != TK_CJK) break;
-        if (nchars > 0 && prev_end == i) {
-            rc = xtoken(ctx, 0, (const char *)t + prev_start, (int)(i + k - prev_start),
-                        (int)prev_start, (int)(i + k));
-        } else if (nchars > 0) {
-            tk_tok tk; /* each part is one decoded character: at most 8 bytes */
-            memcpy(tk.buf, t + prev_start, prev_end - prev_start);
-            memcpy(tk.buf + (prev_end - prev_start), t + i, k);
-            tk.len = prev_end - prev_start + k;
-            tk.start = prev_start;
-            tk.end = i + k;
-            rc = tk_emit(&tk, ctx, xtoken);
-        }
-        prev_start = i;
-        nchars++;
-        i += k;
-        /* Syllables right after it, most of all text, in a loop of their own. */
-        while (rc == SQLITE_OK && tk_hangul(t, i, n)) {
-            rc = xtoken(ctx, 0, (const char *)t + prev_start, (int)(i + 3 - prev_start),
-                        (int)prev_start, (int)(i + 3));
+    for (;;) {
+        if (cls == TK_CJK) {
+            if (nchars > 0 && prev_end == i) {
+                rc = xtoken(ctx, 0, (const char *)t + prev_start, (int)(i + k - prev_start),
+                            (int)prev_start, (int)(i + k));
+            } else if (nchars > 0) {
+                tk_tok tk; /* each part is one decoded character: at most 8 bytes */
+                memcpy(tk.buf, t + prev_start, prev_end - prev_start);
+                memcpy(tk.buf + (prev_end - prev_start), t + i, k);
+                tk.len = prev_end - prev_start + k;
+                tk.start = prev_start;
+                tk.end = i + k;
+                rc = tk_emit(&tk, ctx, xtoken);
+            }
             prev_start = i;
             nchars++;
-            i += 3;
+            i += k;
+            /* Syllables right after it, most of all text, in a loop of their own. */
+            while (rc == SQLITE_OK && tk_hangul(t, i, n)) {
+                rc = xtoken(ctx, 0, (const char *)t + prev_start, (int)(i + 3 - prev_start),
+                            (int)prev_start, (int)(i + 3));
+                prev_start = i;
+                nchars++;
+                i += 3;
+            }
+            prev_end = i;
+        } else if (cls == TK_IGNORE) {
+            i += k;
+        } else {
+            break;
         }
-        prev_end = i;
+        /* No syllable follows; ASCII is never CJK nor ignorable. */
+        if (rc != SQLITE_OK || i >= n || t[i] < 0x80) break;
+        k = tk_next(t, i, n, &f, &cls);
     }
     if (rc == SQLITE_OK && nchars == 1)
         rc = xtoken(ctx, 0, (const char *)t + prev_start, (int)(prev_end - prev_start),
@@ -462,7 +461,7 @@ static int tk_run(const tk_sink *out, const char *text, int ntext)
     while (rc == SQLITE_OK && i < n) {
         uint32_t f;
         tk_class cls = TK_CJK;
-        size_t k = 1;
+        size_t k = 3; /* a syllable's, unless decoded below */
 
         /* ASCII spaces and punctuation, the most common separators. */
         while (t[i] < 0x80 && !tk_ascii_word(t[i])) {
@@ -476,7 +475,7 @@ static int tk_run(const tk_sink *out, const char *text, int ntext)
         if (cls == TK_WORD)
             rc = tk_word_run(t, n, &i, out);
         else if (cls == TK_CJK)
-            rc = tk_cjk_run(t, n, &i, out);
+            rc = tk_cjk_run(t, n, &i, k, out);
         else
             i += k;
     }
