@@ -215,6 +215,66 @@ TM_TEST(ignorables_inside_a_cjk_run_are_skipped_and_spanned)
     close_db(db, tok);
 }
 
+/* Hangul syllables are recognised from their bytes, everything else is
+ * decoded: a run goes on across the seam both ways, and the first and last
+ * syllables, and the code points just outside them, keep their classes. */
+TM_TEST(hangul_next_to_other_cjk_and_at_its_range_ends_keeps_its_runs)
+{
+    idx_tok *tok;
+    sqlite3 *db = open_db(&tok);
+    CHECK_STR(toks(tok, "기술漢字"), "기술 술漢 漢字");
+    CHECK_STR(toks(tok, "𠀀가나"), "𠀀가 가나"); /* U+20000, four bytes */
+    CHECK_STR(toks(tok, "가𠀀"), "가𠀀");
+    CHECK_STR(toks(tok, "가ㄱ힣"), "가ㄱ ㄱ힣");               /* compatibility Jamo */
+    CHECK_STR(toks(tok, "가힣"), "가힣");                      /* U+AC00, U+D7A3 */
+    CHECK_STR(toks(tok, "가\xed\x9e\xa4힣"), "가 힣");         /* U+D7A4: a separator */
+    CHECK_STR(toks(tok, "가\xea\xaf\xbf"), "가 \xea\xaf\xbf"); /* U+ABFF: a word */
+    CHECK_STR(toks(tok, "가\xed\x9f\x80"), "가\xed\x9f\x80");  /* U+D7C0: Jamo Ext-B */
+    CHECK_STR(toks(tok, "기술\xec\x88"), "기술");              /* ends inside a syllable */
+    CHECK_STR(toks(tok, "기술\xec\x88\x41"), "기술 a");
+    CHECK_STR(toks(tok, "기\xeb\x80술"), "기 술");        /* a syllable missing its last byte */
+    CHECK_STR(toks(tok, "기\xc2\xad\xc2\xad술"), "기술"); /* two ignorables */
+    CHECK_STR(toks(tok, "\xc2\xad기술\xc2\xad"), "기술");
+    close_db(db, tok);
+}
+
+/* ASCII letters are copied in a loop of their own: the cap still cuts a
+ * word where a character would not fit, hyphens and ignorables included. */
+TM_TEST(a_word_reaching_idx_tok_max_is_cut_before_the_character_that_overflows)
+{
+    idx_tok *tok;
+    sqlite3 *db = open_db(&tok);
+    char s[IDX_TOK_MAX + 16], want[2 * IDX_TOK_MAX + 16];
+
+    memset(s, '1', IDX_TOK_MAX); /* 64 digits, then a hyphen and a digit group */
+    memcpy(s + IDX_TOK_MAX, "-23", 4);
+    memset(want, '1', IDX_TOK_MAX);
+    memcpy(want + IDX_TOK_MAX, " 23", 4);
+    CHECK_STR(toks(tok, s), want);
+
+    memset(s, 'A', IDX_TOK_MAX - 1); /* 63 letters, then a two-byte one */
+    memcpy(s + IDX_TOK_MAX - 1, "\xc3\x89z", 4);
+    memset(want, 'a', IDX_TOK_MAX - 1);
+    memcpy(want + IDX_TOK_MAX - 1, " \xc3\xa9z", 5);
+    CHECK_STR(toks(tok, s), want);
+
+    memset(s, 'b', IDX_TOK_MAX); /* 64 letters, a soft hyphen, one more */
+    memcpy(s + IDX_TOK_MAX,
+           "\xc2\xad"
+           "c",
+           4);
+    memset(want, 'b', IDX_TOK_MAX);
+    memcpy(want + IDX_TOK_MAX, " c", 3);
+    CHECK_STR(toks(tok, s), want);
+
+    memset(s, 'd', IDX_TOK_MAX + 1); /* 65 letters, stemmed by nothing */
+    s[IDX_TOK_MAX + 1] = '\0';
+    memset(want, 'd', IDX_TOK_MAX);
+    memcpy(want + IDX_TOK_MAX, " d", 3);
+    CHECK_STR(toks(tok, s), want);
+    close_db(db, tok);
+}
+
 TM_TEST(query_mode_gives_the_same_tokens_as_document_mode)
 {
     idx_tok *tok;
