@@ -40,7 +40,11 @@ static size_t utf8_chars(const char *p, size_t n)
     for (; i + 8 <= n; i += 8) {
         uint64_t x;
         memcpy(&x, p + i, 8);
-        cont += (size_t)__builtin_popcountll(x & ~(x << 1) & BYTES(0x80));
+        /* One bit a continuation byte, moved to the byte's low bit; the
+         * multiply sums the eight bytes (at most 8) into the top one. A
+         * popcount is a libgcc call on baseline x86-64 (no -mpopcnt). */
+        uint64_t c = (x & ~(x << 1) & BYTES(0x80)) >> 7;
+        cont += (size_t)((c * BYTES(1)) >> 56);
     }
     for (; i < n; i++)
         cont += ((unsigned char)p[i] & 0xC0) == 0x80;
