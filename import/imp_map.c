@@ -31,6 +31,25 @@ static bool in_list(const char *const *list, const char *s)
     return false;
 }
 
+#define NCANON (sizeof canon_keys / sizeof canon_keys[0] - 1)
+
+/* The canonical key name[0..len) is, as written, or NULL. Every key of
+ * every JSON record comes here, and records list their keys in canon_keys'
+ * order: the search starts at *hint (left after the key found), so it
+ * mostly stops at its first step. */
+static const char *canon_as_written(const char *name, size_t len, size_t *hint)
+{
+    size_t i = *hint;
+    if (len == 0) return NULL;
+    for (size_t step = 0; step < NCANON; step++, i = i + 1 < NCANON ? i + 1 : 0)
+        if (canon_keys[i][0] == name[0] && strlen(canon_keys[i]) == len &&
+            memcmp(canon_keys[i], name, len) == 0) {
+            *hint = i + 1 < NCANON ? i + 1 : 0;
+            return canon_keys[i];
+        }
+    return NULL;
+}
+
 void imp_map_norm(const char *name, size_t len, tm_buf *out)
 {
     static const char *const types[] = {"TEXT",    "NGRAM",  "NUMERIC", "DATETIME",
@@ -141,10 +160,8 @@ const char *imp_map_target(const imp_map *m, const char *name, size_t len)
 
     /* A canonical key as written, with no rules: every key of every
      * canonical record comes here, so no allocation. */
-    if (!m || m->n == 0)
-        for (size_t i = 0; canon_keys[i]; i++)
-            if (strlen(canon_keys[i]) == len && memcmp(canon_keys[i], name, len) == 0)
-                return canon_keys[i];
+    size_t hint = 0;
+    if ((!m || m->n == 0) && (t = canon_as_written(name, len, &hint))) return t;
     imp_map_norm(name, len, &nb);
     const char *n = tm_buf_cstr(&nb);
     /* Rules first: the last one given for a column wins. */
@@ -259,8 +276,9 @@ int imp_map_json(const imp_map *m, const json_t *in, const imp_map_notes *notes,
                  tm_err *err)
 {
     const char *key;
+    size_t klen, hint = 0;
     json_t *v;
-    bool mapped = false;
+    bool mapped = false, rules = m && m->n;
     tm_buf ign = {0};
     imp_map_rec r;
     int code = TM_OK;
@@ -270,9 +288,10 @@ int imp_map_json(const imp_map *m, const json_t *in, const imp_map_notes *notes,
         *out = json_incref((json_t *)in);
         return TM_OK;
     }
-    json_object_foreach((json_t *)in, key, v)
+    json_object_keylen_foreach((json_t *)in, key, klen, v)
     {
-        const char *t = imp_map_target(m, key, strlen(key));
+        if (!rules && canon_as_written(key, klen, &hint)) continue; /* the usual key */
+        const char *t = imp_map_target(m, key, klen);
         if (t && (strcmp(t, key) != 0 || !in_list(canon_keys, t))) mapped = true;
     }
     if (!mapped) {
