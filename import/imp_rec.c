@@ -23,23 +23,40 @@ static const char *const inst_keys[] = {"name", "name_en", "kind", "groups", NUL
 
 /* ---- values in messages ---- */
 
-/* v as compact JSON, cut on a character boundary when long. */
+/* The start of a dump: what fits in p[0..cap), len bytes of it. */
+typedef struct quote_buf {
+    char *p;
+    size_t cap, len;
+    bool full; /* cap was reached: the dump stops, the rest is not shown */
+} quote_buf;
+
+static int quote_put(const char *s, size_t n, void *arg)
+{
+    quote_buf *q = arg;
+    size_t room = q->cap - q->len;
+    memcpy(q->p + q->len, s, n < room ? n : room);
+    q->len += n < room ? n : room;
+    if (n < room) return 0;
+    q->full = true;
+    return -1;
+}
+
+/* v as compact JSON, cut on a character boundary when long. Dumped into
+ * out itself, not by json_dumps(): its text would come from Jansson's
+ * allocator, which is the producer's arena (tm_arena.h), not free()'s. */
 static void quote(const json_t *v, char out[64])
 {
-    char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-    size_t n = s ? strlen(s) : 0;
-    if (!s) {
+    quote_buf q = {out, 63, 0, false};
+    if (json_dump_callback(v, quote_put, &q, JSON_ENCODE_ANY | JSON_COMPACT) != 0 && !q.full) {
         (void)snprintf(out, 64, "the value");
-    } else if (n < 48) {
-        memcpy(out, s, n + 1);
+    } else if (q.len < 48) {
+        out[q.len] = '\0';
     } else {
         size_t k = 40;
-        while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+        while (k > 0 && ((unsigned char)out[k] & 0xC0) == 0x80)
             k--;
-        memcpy(out, s, k);
         memcpy(out + k, "...", 4);
     }
-    free(s);
 }
 
 /* "<value> <what>" for field, e.g. `123 is not a string`. */
