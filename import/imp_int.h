@@ -82,6 +82,10 @@ typedef struct imp_prod {
     struct imp_seen *seen;
     size_t nseen, seen_cap;
     bool seen_full; /* SEEN_MAX reached: said once */
+    /* The thread's arena for Jansson's blocks (tm_arena.h): each record's
+     * tree is freed on this thread before the next record is read, and no
+     * Jansson value goes to the writer (an item holds copies). */
+    struct tm_arena *arena;
 } imp_prod;
 
 /* Frees what the item owns (a record); the item itself is the caller's. */

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "../common/tm_alloc.h"
+#include "../common/tm_arena.h"
 #include "../common/tm_buf.h"
 #include "../common/tm_str.h"
 #include "imp_csv.h"
@@ -216,6 +217,7 @@ static int prod_json(imp_prod *p, tm_err *err)
     while (!p->stopped) {
         json_t *obj = NULL;
         tm_err rerr = {0};
+        tm_arena_rewind(p->arena); /* the last record's tree is freed */
         imp_json_kind kind = imp_json_next(rd, &obj, &rerr);
         if (kind == IMP_JSON_END) break;
         if (kind == IMP_JSON_FAIL) {
@@ -361,6 +363,7 @@ static int prod_table(imp_prod *p, const imp_rows *rows, tm_err *err)
     }
     while (!p->stopped) {
         size_t n = rows->nfields(rows->rd);
+        tm_arena_rewind(p->arena); /* the last row's record is freed */
         if (n > ncap) {
             ncap = n;
             cells = tm_xreallocarray(cells, ncap, sizeof *cells);
@@ -486,13 +489,22 @@ void *imp_prod_main(void *arg)
     imp_prod *p = arg;
     imp_queue *q = p->q;
     tm_err err = {0};
+    tm_arena arena;
     int code;
+    /* Jansson's blocks come from the arena when its hooks are installed
+     * (main: json_set_alloc_funcs()); else it sees no allocation. */
+    tm_arena_init(&arena);
+    tm_arena_enter(&arena);
+    p->arena = &arena;
     if (p->fmt == IMP_FMT_CSV || p->fmt == IMP_FMT_TSV)
         code = prod_csv(p, &err);
     else if (p->fmt == IMP_FMT_XLS)
         code = prod_xls(p, &err);
     else
         code = prod_json(p, &err);
+    tm_arena_leave();
+    p->arena = NULL;
+    tm_arena_destroy(&arena);
     imp_prod_flush(p);
     free(p->seen);
     for (size_t i = 0; i < p->nnoted; i++)
