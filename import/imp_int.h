@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "../common/tm_buf.h"
 #include "../common/tm_err.h"
 #include "../index/idx_inst.h"
 #include "../index/idx_tech.h"
@@ -86,6 +87,7 @@ typedef struct imp_prod {
      * tree is freed on this thread before the next record is read, and no
      * Jansson value goes to the writer (an item holds copies). */
     struct tm_arena *arena;
+    tm_buf scratch; /* imp_rec's text buffer (imp_rec_opts), kept between records */
 } imp_prod;
 
 /* Frees what the item owns (a record); the item itself is the caller's. */

@@ -187,7 +187,8 @@ static void prod_record(imp_prod *p, const json_t *obj)
     imp_rec_opts ro = {.institution_optional = p->institution_optional,
                        .unknown = on_unknown,
                        .warn = on_warn,
-                       .arg = p};
+                       .arg = p,
+                       .scratch = &p->scratch};
     imp_item it = {.line = p->line};
     tm_err rerr = {0};
     int code;
@@ -506,6 +507,7 @@ void *imp_prod_main(void *arg)
     p->arena = NULL;
     tm_arena_destroy(&arena);
     imp_prod_flush(p);
+    tm_buf_free(&p->scratch);
     free(p->seen);
     for (size_t i = 0; i < p->nnoted; i++)
         free(p->noted[i]);

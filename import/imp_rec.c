@@ -392,7 +392,7 @@ static int get_ipc(const json_t *obj, const imp_rec_opts *o, tm_buf *tmp, idx_st
 
 int imp_rec_tech(const json_t *obj, const imp_rec_opts *o, idx_tech *t, tm_err *err)
 {
-    tm_buf tmp = {0};
+    tm_buf own = {0}, *tmp = o && o->scratch ? o->scratch : &own;
     int code = TM_OK;
 
     idx_tech_init(t);
@@ -400,47 +400,47 @@ int imp_rec_tech(const json_t *obj, const imp_rec_opts *o, idx_tech *t, tm_err *
         code = value_error(err, NULL, obj, "is not an object");
         goto out;
     }
-    report_unknown(obj, tech_keys, "", o, &tmp);
-    code = get_str(obj, "external_id", IMP_REC_EXTERNAL_ID_MAX, false, false, &tmp, &t->external_id,
+    report_unknown(obj, tech_keys, "", o, tmp);
+    code = get_str(obj, "external_id", IMP_REC_EXTERNAL_ID_MAX, false, false, tmp, &t->external_id,
                    err);
     if (code == TM_OK)
-        code = get_str(obj, "title", IMP_REC_TITLE_MAX, false, true, &tmp, &t->title, err);
+        code = get_str(obj, "title", IMP_REC_TITLE_MAX, false, true, tmp, &t->title, err);
     if (code == TM_OK)
-        code = get_str(obj, "title_en", IMP_REC_OTHER_MAX, false, false, &tmp, &t->title_en, err);
+        code = get_str(obj, "title_en", IMP_REC_OTHER_MAX, false, false, tmp, &t->title_en, err);
     if (code == TM_OK)
-        code = get_str(obj, "summary", IMP_REC_TEXT_MAX, true, false, &tmp, &t->summary, err);
+        code = get_str(obj, "summary", IMP_REC_TEXT_MAX, true, false, tmp, &t->summary, err);
     if (code == TM_OK)
         code =
-            get_str(obj, "description", IMP_REC_TEXT_MAX, true, false, &tmp, &t->description, err);
-    if (code == TM_OK) code = get_list(obj, "keywords", IMP_REC_ENTRY_MAX, &tmp, &t->keywords, err);
+            get_str(obj, "description", IMP_REC_TEXT_MAX, true, false, tmp, &t->description, err);
+    if (code == TM_OK) code = get_list(obj, "keywords", IMP_REC_ENTRY_MAX, tmp, &t->keywords, err);
     if (code == TM_OK)
         code = enum_value(json_object_get(obj, "field"), "field", idx_field_parse, idx_field_name,
-                          IDX_FIELD__COUNT, &tmp, &t->field, err);
-    if (code == TM_OK) code = get_ipc(obj, o, &tmp, &t->ipc, err);
-    if (code == TM_OK) code = get_trl(obj, &tmp, &t->trl, err);
-    if (code == TM_OK) code = get_licence(obj, &tmp, &t->licence, err);
+                          IDX_FIELD__COUNT, tmp, &t->field, err);
+    if (code == TM_OK) code = get_ipc(obj, o, tmp, &t->ipc, err);
+    if (code == TM_OK) code = get_trl(obj, tmp, &t->trl, err);
+    if (code == TM_OK) code = get_licence(obj, tmp, &t->licence, err);
     if (code == TM_OK)
-        code = get_str(obj, "asking", IMP_REC_NAME_MAX, false, false, &tmp, &t->asking, err);
+        code = get_str(obj, "asking", IMP_REC_NAME_MAX, false, false, tmp, &t->asking, err);
     if (code == TM_OK)
         code = enum_value(json_object_get(obj, "status"), "status", idx_status_parse,
-                          idx_status_name, IDX_STATUS__COUNT, &tmp, &t->status, err);
+                          idx_status_name, IDX_STATUS__COUNT, tmp, &t->status, err);
     if (code == TM_OK)
         code = get_str(obj, "institution", IMP_REC_NAME_MAX, false, !(o && o->institution_optional),
-                       &tmp, &t->institution, err);
+                       tmp, &t->institution, err);
     if (code == TM_OK)
-        code = get_list(obj, "inventors", IMP_REC_ENTRY_MAX, &tmp, &t->inventors, err);
+        code = get_list(obj, "inventors", IMP_REC_ENTRY_MAX, tmp, &t->inventors, err);
     if (code == TM_OK)
-        code = get_str(obj, "contact", IMP_REC_OTHER_MAX, false, false, &tmp, &t->contact, err);
-    if (code == TM_OK) code = get_patents(obj, o, &tmp, t, err);
+        code = get_str(obj, "contact", IMP_REC_OTHER_MAX, false, false, tmp, &t->contact, err);
+    if (code == TM_OK) code = get_patents(obj, o, tmp, t, err);
 out:
-    tm_buf_free(&tmp);
+    tm_buf_free(&own);
     if (code != TM_OK) idx_tech_clear(t);
     return code;
 }
 
 int imp_rec_inst(const json_t *obj, const imp_rec_opts *o, idx_inst *in, tm_err *err)
 {
-    tm_buf tmp = {0};
+    tm_buf own = {0}, *tmp = o && o->scratch ? o->scratch : &own;
     int code = TM_OK;
 
     memset(in, 0, sizeof *in);
@@ -449,16 +449,16 @@ int imp_rec_inst(const json_t *obj, const imp_rec_opts *o, idx_inst *in, tm_err 
         code = value_error(err, NULL, obj, "is not an object");
         goto out;
     }
-    report_unknown(obj, inst_keys, "", o, &tmp);
-    code = get_str(obj, "name", IMP_REC_NAME_MAX, false, true, &tmp, &in->name, err);
+    report_unknown(obj, inst_keys, "", o, tmp);
+    code = get_str(obj, "name", IMP_REC_NAME_MAX, false, true, tmp, &in->name, err);
     if (code == TM_OK)
-        code = get_str(obj, "name_en", IMP_REC_NAME_MAX, false, false, &tmp, &in->name_en, err);
+        code = get_str(obj, "name_en", IMP_REC_NAME_MAX, false, false, tmp, &in->name_en, err);
     if (code == TM_OK)
         code = enum_value(json_object_get(obj, "kind"), "kind", idx_kind_parse, idx_kind_name,
-                          IDX_KIND__COUNT, &tmp, &in->kind, err);
-    if (code == TM_OK) code = get_list(obj, "groups", IMP_REC_ENTRY_MAX, &tmp, &in->groups, err);
+                          IDX_KIND__COUNT, tmp, &in->kind, err);
+    if (code == TM_OK) code = get_list(obj, "groups", IMP_REC_ENTRY_MAX, tmp, &in->groups, err);
 out:
-    tm_buf_free(&tmp);
+    tm_buf_free(&own);
     if (code != TM_OK) {
         idx_inst_clear(in);
         in->kind = -1;

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../common/tm_buf.h"
 #include "../common/tm_err.h"
 #include "../common/tm_str.h"
 #include "../index/idx_inst.h"
@@ -47,6 +48,10 @@ typedef struct imp_rec_opts {
      * code), with the field and a message; may be NULL. */
     void (*warn)(void *arg, const char *field, const char *msg);
     void *arg;
+    /* A buffer for cleaned text that the caller keeps from one record to
+     * the next (what it holds after a call is of no use), so that a record
+     * costs no allocation but its own; may be NULL. */
+    tm_buf *scratch;
 } imp_rec_opts;
 
 /* Checks obj and fills *t (initialized here). Returns TM_OK, or TM_EINVAL
