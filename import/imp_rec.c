@@ -13,13 +13,26 @@
 #include "imp_norm.h"
 
 /* The keys of the canonical record, in the order they are checked. */
-static const char *const tech_keys[] = {
-    "external_id", "title",     "title_en", "summary", "description", "keywords",
-    "field",       "ipc",       "trl",      "licence", "asking",      "status",
-    "institution", "inventors", "contact",  "patents", NULL};
-static const char *const patent_keys[] = {
-    "number", "country", "kind", "status", "filed", "registered", "registration_number", NULL};
-static const char *const inst_keys[] = {"name", "name_en", "kind", "groups", NULL};
+/* clang-format off */
+enum {
+    T_EXTERNAL_ID, T_TITLE, T_TITLE_EN, T_SUMMARY, T_DESCRIPTION, T_KEYWORDS, T_FIELD, T_IPC,
+    T_TRL, T_LICENCE, T_ASKING, T_STATUS, T_INSTITUTION, T_INVENTORS, T_CONTACT, T_PATENTS,
+    T__COUNT
+};
+static const char *const tech_keys[T__COUNT + 1] = {
+    [T_EXTERNAL_ID] = "external_id", [T_TITLE] = "title", [T_TITLE_EN] = "title_en",
+    [T_SUMMARY] = "summary", [T_DESCRIPTION] = "description", [T_KEYWORDS] = "keywords",
+    [T_FIELD] = "field", [T_IPC] = "ipc", [T_TRL] = "trl", [T_LICENCE] = "licence",
+    [T_ASKING] = "asking", [T_STATUS] = "status", [T_INSTITUTION] = "institution",
+    [T_INVENTORS] = "inventors", [T_CONTACT] = "contact", [T_PATENTS] = "patents"};
+/* clang-format on */
+/* A patent's keys: the first is its number (norm_patent_field()). */
+#define NPATENT_KEYS 7
+static const char *const patent_keys[NPATENT_KEYS + 1] = {
+    "number", "country", "kind", "status", "filed", "registered", "registration_number"};
+enum { I_NAME, I_NAME_EN, I_KIND, I_GROUPS, I__COUNT };
+static const char *const inst_keys[I__COUNT + 1] = {
+    [I_NAME] = "name", [I_NAME_EN] = "name_en", [I_KIND] = "kind", [I_GROUPS] = "groups"};
 
 /* ---- values in messages ---- */
 
@@ -82,19 +95,18 @@ static int str_value(const json_t *v, const char *field, size_t max, bool multil
     return TM_OK;
 }
 
-static int get_str(const json_t *obj, const char *key, size_t max, bool multiline, bool required,
+static int get_str(const json_t *v, const char *key, size_t max, bool multiline, bool required,
                    tm_buf *tmp, char **dst, tm_err *err)
 {
-    int code = str_value(json_object_get(obj, key), key, max, multiline, tmp, dst, err);
+    int code = str_value(v, key, max, multiline, tmp, dst, err);
     if (code == TM_OK && required && !*dst) code = tm_err_set(err, TM_EINVAL, key, "is required");
     return code;
 }
 
 /* A list of strings: entries cleaned to one line, empty ones dropped. */
-static int get_list(const json_t *obj, const char *key, size_t entry_max, tm_buf *tmp,
-                    idx_strv *dst, tm_err *err)
+static int get_list(const json_t *v, const char *key, size_t entry_max, tm_buf *tmp, idx_strv *dst,
+                    tm_err *err)
 {
-    const json_t *v = json_object_get(obj, key);
     if (!v || json_is_null(v)) return TM_OK;
     if (!json_is_array(v)) return value_error(err, key, v, "is not a list");
     size_t n = json_array_size(v);
@@ -160,9 +172,8 @@ static int enum_value(const json_t *v, const char *field, int (*parse)(const cha
 }
 
 /* trl: an integer 1-9, or text that is one ("4", as in a CSV cell). */
-static int get_trl(const json_t *obj, tm_buf *tmp, int *dst, tm_err *err)
+static int get_trl(const json_t *v, tm_buf *tmp, int *dst, tm_err *err)
 {
-    const json_t *v = json_object_get(obj, "trl");
     if (!v || json_is_null(v)) return TM_OK;
     if (json_is_integer(v)) {
         json_int_t x = json_integer_value(v);
@@ -185,9 +196,8 @@ static int get_trl(const json_t *obj, tm_buf *tmp, int *dst, tm_err *err)
     return value_error(err, "trl", v, "is not an integer 1-9");
 }
 
-static int get_licence(const json_t *obj, tm_buf *tmp, unsigned *dst, tm_err *err)
+static int get_licence(const json_t *v, tm_buf *tmp, unsigned *dst, tm_err *err)
 {
-    const json_t *v = json_object_get(obj, "licence");
     if (!v || json_is_null(v)) return TM_OK;
     if (!json_is_array(v)) return value_error(err, "licence", v, "is not a list");
     size_t n = json_array_size(v);
@@ -206,17 +216,19 @@ static int get_licence(const json_t *obj, tm_buf *tmp, unsigned *dst, tm_err *er
 
 /* ---- dates and patents ---- */
 
-/* Calls o->unknown for each key of obj not in known, as prefix + key. */
-static void report_unknown(const json_t *obj, const char *const *known, const char *prefix,
-                           const imp_rec_opts *o, tm_buf *tmp)
+/* Sets vals[k] to obj's value for known[k] (NULL when absent) and calls
+ * o->unknown for each other key of obj, as prefix + key: one pass over the
+ * object instead of a hash lookup per field. A key never holds a NUL
+ * (Jansson refuses one), so strcmp tells keys apart exactly. */
+static void find_keys(const json_t *obj, const char *const *known, const json_t **vals,
+                      const char *prefix, const imp_rec_opts *o, tm_buf *tmp)
 {
     const char *key;
     json_t *v;
-    if (!o || !o->unknown) return;
-    /* json_object_foreach wants a non-const object; it only reads it. */
     size_t nknown = 0, k = 0;
     while (known[nknown])
-        nknown++;
+        vals[nknown++] = NULL;
+    /* json_object_foreach wants a non-const object; it only reads it. */
     json_object_foreach((json_t *)obj, key, v)
     {
         /* Every key of every record comes here, and records list their keys
@@ -227,9 +239,11 @@ static void report_unknown(const json_t *obj, const char *const *known, const ch
         for (; step < nknown; step++, k = k + 1 < nknown ? k + 1 : 0)
             if (known[k][0] == key[0] && strcmp(known[k], key) == 0) break;
         if (step < nknown) {
+            vals[k] = v;
             k = k + 1 < nknown ? k + 1 : 0;
             continue;
         }
+        if (!o || !o->unknown) continue;
         tm_buf_reset(tmp);
         tm_buf_puts(tmp, prefix);
         tm_buf_puts(tmp, key);
@@ -282,20 +296,20 @@ static int get_patent(const json_t *v, size_t i, const imp_rec_opts *o, tm_buf *
         (void)snprintf(f, sizeof f, "patents[%zu]", i);
         return value_error(err, f, v, "is not an object");
     }
-    report_unknown(v, patent_keys, "patents.", o, tmp);
-    char **dst[] = {&p->number,
-                    &p->country,
-                    &p->kind,
-                    &p->status,
-                    &p->filed,
-                    &p->registered,
-                    &p->registration_number};
+    const json_t *vals[NPATENT_KEYS];
+    find_keys(v, patent_keys, vals, "patents.", o, tmp);
+    char **dst[NPATENT_KEYS] = {&p->number,
+                                &p->country,
+                                &p->kind,
+                                &p->status,
+                                &p->filed,
+                                &p->registered,
+                                &p->registration_number};
     /* "patents[i]." once, each key after it: at most 30 + 19 + 1 bytes */
     size_t pre = (size_t)snprintf(f, sizeof f, "patents[%zu].", i);
     for (size_t k = 0; code == TM_OK && k < sizeof dst / sizeof dst[0]; k++) {
         memcpy(f + pre, patent_keys[k], strlen(patent_keys[k]) + 1);
-        const json_t *x = json_object_get(v, patent_keys[k]);
-        code = str_value(x, f, IMP_REC_PATENT_STR_MAX, false, tmp, dst[k], err);
+        code = str_value(vals[k], f, IMP_REC_PATENT_STR_MAX, false, tmp, dst[k], err);
         if (code == TM_OK) code = norm_patent_field(dst[k], k, f, &kr, err);
     }
     if (code == TM_OK && kr && !p->country) p->country = tm_xstrdup("KR");
@@ -308,10 +322,9 @@ static bool patent_empty(const idx_patent *p)
            !p->registration_number;
 }
 
-static int get_patents(const json_t *obj, const imp_rec_opts *o, tm_buf *tmp, idx_tech *t,
+static int get_patents(const json_t *v, const imp_rec_opts *o, tm_buf *tmp, idx_tech *t,
                        tm_err *err)
 {
-    const json_t *v = json_object_get(obj, "patents");
     if (!v || json_is_null(v)) return TM_OK;
     if (!json_is_array(v)) return value_error(err, "patents", v, "is not a list");
     size_t n = json_array_size(v);
@@ -339,10 +352,8 @@ static int get_patents(const json_t *obj, const imp_rec_opts *o, tm_buf *tmp, id
 /* ipc: a list of cells (or one cell), each with one code or several in any
  * form imp_norm_ipc() reads; stored normalised, duplicates dropped. Text
  * that is no IPC code is kept as written, with a warning. */
-static int get_ipc(const json_t *obj, const imp_rec_opts *o, tm_buf *tmp, idx_strv *dst,
-                   tm_err *err)
+static int get_ipc(const json_t *v, const imp_rec_opts *o, tm_buf *tmp, idx_strv *dst, tm_err *err)
 {
-    const json_t *v = json_object_get(obj, "ipc");
     int code = TM_OK;
     if (!v || json_is_null(v)) return TM_OK;
     if (!json_is_array(v) && !json_is_string(v)) return value_error(err, "ipc", v, "is not a list");
@@ -393,6 +404,7 @@ static int get_ipc(const json_t *obj, const imp_rec_opts *o, tm_buf *tmp, idx_st
 int imp_rec_tech(const json_t *obj, const imp_rec_opts *o, idx_tech *t, tm_err *err)
 {
     tm_buf own = {0}, *tmp = o && o->scratch ? o->scratch : &own;
+    const json_t *v[T__COUNT];
     int code = TM_OK;
 
     idx_tech_init(t);
@@ -400,38 +412,42 @@ int imp_rec_tech(const json_t *obj, const imp_rec_opts *o, idx_tech *t, tm_err *
         code = value_error(err, NULL, obj, "is not an object");
         goto out;
     }
-    report_unknown(obj, tech_keys, "", o, tmp);
-    code = get_str(obj, "external_id", IMP_REC_EXTERNAL_ID_MAX, false, false, tmp, &t->external_id,
-                   err);
+    find_keys(obj, tech_keys, v, "", o, tmp);
+    code = get_str(v[T_EXTERNAL_ID], "external_id", IMP_REC_EXTERNAL_ID_MAX, false, false, tmp,
+                   &t->external_id, err);
     if (code == TM_OK)
-        code = get_str(obj, "title", IMP_REC_TITLE_MAX, false, true, tmp, &t->title, err);
+        code = get_str(v[T_TITLE], "title", IMP_REC_TITLE_MAX, false, true, tmp, &t->title, err);
     if (code == TM_OK)
-        code = get_str(obj, "title_en", IMP_REC_OTHER_MAX, false, false, tmp, &t->title_en, err);
-    if (code == TM_OK)
-        code = get_str(obj, "summary", IMP_REC_TEXT_MAX, true, false, tmp, &t->summary, err);
+        code = get_str(v[T_TITLE_EN], "title_en", IMP_REC_OTHER_MAX, false, false, tmp,
+                       &t->title_en, err);
     if (code == TM_OK)
         code =
-            get_str(obj, "description", IMP_REC_TEXT_MAX, true, false, tmp, &t->description, err);
-    if (code == TM_OK) code = get_list(obj, "keywords", IMP_REC_ENTRY_MAX, tmp, &t->keywords, err);
+            get_str(v[T_SUMMARY], "summary", IMP_REC_TEXT_MAX, true, false, tmp, &t->summary, err);
     if (code == TM_OK)
-        code = enum_value(json_object_get(obj, "field"), "field", idx_field_parse, idx_field_name,
-                          IDX_FIELD__COUNT, tmp, &t->field, err);
-    if (code == TM_OK) code = get_ipc(obj, o, tmp, &t->ipc, err);
-    if (code == TM_OK) code = get_trl(obj, tmp, &t->trl, err);
-    if (code == TM_OK) code = get_licence(obj, tmp, &t->licence, err);
+        code = get_str(v[T_DESCRIPTION], "description", IMP_REC_TEXT_MAX, true, false, tmp,
+                       &t->description, err);
     if (code == TM_OK)
-        code = get_str(obj, "asking", IMP_REC_NAME_MAX, false, false, tmp, &t->asking, err);
+        code = get_list(v[T_KEYWORDS], "keywords", IMP_REC_ENTRY_MAX, tmp, &t->keywords, err);
     if (code == TM_OK)
-        code = enum_value(json_object_get(obj, "status"), "status", idx_status_parse,
-                          idx_status_name, IDX_STATUS__COUNT, tmp, &t->status, err);
+        code = enum_value(v[T_FIELD], "field", idx_field_parse, idx_field_name, IDX_FIELD__COUNT,
+                          tmp, &t->field, err);
+    if (code == TM_OK) code = get_ipc(v[T_IPC], o, tmp, &t->ipc, err);
+    if (code == TM_OK) code = get_trl(v[T_TRL], tmp, &t->trl, err);
+    if (code == TM_OK) code = get_licence(v[T_LICENCE], tmp, &t->licence, err);
     if (code == TM_OK)
-        code = get_str(obj, "institution", IMP_REC_NAME_MAX, false, !(o && o->institution_optional),
-                       tmp, &t->institution, err);
+        code = get_str(v[T_ASKING], "asking", IMP_REC_NAME_MAX, false, false, tmp, &t->asking, err);
     if (code == TM_OK)
-        code = get_list(obj, "inventors", IMP_REC_ENTRY_MAX, tmp, &t->inventors, err);
+        code = enum_value(v[T_STATUS], "status", idx_status_parse, idx_status_name,
+                          IDX_STATUS__COUNT, tmp, &t->status, err);
     if (code == TM_OK)
-        code = get_str(obj, "contact", IMP_REC_OTHER_MAX, false, false, tmp, &t->contact, err);
-    if (code == TM_OK) code = get_patents(obj, o, tmp, t, err);
+        code = get_str(v[T_INSTITUTION], "institution", IMP_REC_NAME_MAX, false,
+                       !(o && o->institution_optional), tmp, &t->institution, err);
+    if (code == TM_OK)
+        code = get_list(v[T_INVENTORS], "inventors", IMP_REC_ENTRY_MAX, tmp, &t->inventors, err);
+    if (code == TM_OK)
+        code = get_str(v[T_CONTACT], "contact", IMP_REC_OTHER_MAX, false, false, tmp, &t->contact,
+                       err);
+    if (code == TM_OK) code = get_patents(v[T_PATENTS], o, tmp, t, err);
 out:
     tm_buf_free(&own);
     if (code != TM_OK) idx_tech_clear(t);
@@ -441,6 +457,7 @@ out:
 int imp_rec_inst(const json_t *obj, const imp_rec_opts *o, idx_inst *in, tm_err *err)
 {
     tm_buf own = {0}, *tmp = o && o->scratch ? o->scratch : &own;
+    const json_t *v[I__COUNT];
     int code = TM_OK;
 
     memset(in, 0, sizeof *in);
@@ -449,14 +466,16 @@ int imp_rec_inst(const json_t *obj, const imp_rec_opts *o, idx_inst *in, tm_err 
         code = value_error(err, NULL, obj, "is not an object");
         goto out;
     }
-    report_unknown(obj, inst_keys, "", o, tmp);
-    code = get_str(obj, "name", IMP_REC_NAME_MAX, false, true, tmp, &in->name, err);
+    find_keys(obj, inst_keys, v, "", o, tmp);
+    code = get_str(v[I_NAME], "name", IMP_REC_NAME_MAX, false, true, tmp, &in->name, err);
     if (code == TM_OK)
-        code = get_str(obj, "name_en", IMP_REC_NAME_MAX, false, false, tmp, &in->name_en, err);
+        code = get_str(v[I_NAME_EN], "name_en", IMP_REC_NAME_MAX, false, false, tmp, &in->name_en,
+                       err);
     if (code == TM_OK)
-        code = enum_value(json_object_get(obj, "kind"), "kind", idx_kind_parse, idx_kind_name,
-                          IDX_KIND__COUNT, tmp, &in->kind, err);
-    if (code == TM_OK) code = get_list(obj, "groups", IMP_REC_ENTRY_MAX, tmp, &in->groups, err);
+        code = enum_value(v[I_KIND], "kind", idx_kind_parse, idx_kind_name, IDX_KIND__COUNT, tmp,
+                          &in->kind, err);
+    if (code == TM_OK)
+        code = get_list(v[I_GROUPS], "groups", IMP_REC_ENTRY_MAX, tmp, &in->groups, err);
 out:
     tm_buf_free(&own);
     if (code != TM_OK) {

@@ -385,6 +385,38 @@ TM_TEST(validator_passes_unknown_keys_to_the_callback_and_still_accepts)
     json_decref(o);
 }
 
+TM_TEST(validator_reads_keys_in_any_order_with_or_without_callback_or_scratch)
+{
+    /* Reversed, an unknown key between known ones, a key like a known one. */
+    const char *text = "{\"patents\": [{\"registered\": \"2020-01-02\", \"titl\": 1,"
+                       " \"number\": \"10-2019-0000001\"}], \"contact\": \"c\", \"x\": 1,"
+                       " \"trl\": \"4\", \"keywords\": [\"k1\", \"k2\"], \"title_e\": 2,"
+                       " \"institution\": \"I\", \"title_en\": \"E\", \"title\": \"T\"}";
+    json_error_t je;
+    json_t *o = json_loads(text, 0, &je);
+    tm_buf seen = {0}, scratch = {0};
+    imp_rec_opts with = {.unknown = collect_unknown, .arg = &seen, .scratch = &scratch};
+    const imp_rec_opts *opts[] = {&with, NULL, &with};
+    for (size_t i = 0; i < 3; i++) {
+        idx_tech t;
+        tm_err err = {0};
+        tm_buf_reset(&seen);
+        CHECK(imp_rec_tech(o, opts[i], &t, &err) == TM_OK);
+        CHECK_STR(t.title, "T");
+        CHECK_STR(t.title_en, "E");
+        CHECK_STR(t.institution, "I");
+        CHECK_STR(t.contact, "c");
+        CHECK(t.trl == 4 && t.keywords.n == 2 && t.npatents == 1);
+        if (t.npatents == 1) CHECK_STR(t.patents[0].registered, "2020-01-02");
+        /* The record's own keys first, in its order, then its patents'. */
+        if (opts[i]) CHECK_STR(tm_buf_cstr(&seen), "x,title_e,patents.titl");
+        idx_tech_clear(&t);
+    }
+    tm_buf_free(&seen);
+    tm_buf_free(&scratch);
+    json_decref(o);
+}
+
 /* ---- whole files ---- */
 
 TM_TEST(a_long_duplicate_column_name_is_quoted_cut_between_characters)
