@@ -42,6 +42,14 @@ static const unsigned char str_stop[128] = {
 };
 /* clang-format on */
 
+/* The second byte of a 3-byte sequence by its lead byte's low nibble: E0
+ * must not be overlong (A0..BF), ED must not be a surrogate (80..9F), the
+ * others take any continuation byte. */
+static const unsigned char lead3_lo[16] = {0xA0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+                                           0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
+static const unsigned char lead3_span[16] = {0x1F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F,
+                                             0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x1F, 0x3F, 0x3F};
+
 #define JD_WS(c) ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t')
 #define JD_DIGIT(c) ((unsigned)((c) - '0') < 10u)
 
@@ -221,8 +229,10 @@ static const char *scan_string(const unsigned char **ps, const unsigned char *en
         if (c < 0x80) {
             if (str_stop[c]) break;
             s++;
-        } else if ((c & 0xF0) == 0xE0 && c != 0xE0 && c != 0xED && end - s >= 3 &&
-                   (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80) {
+        } else if ((c & 0xF0) == 0xE0 && end - s >= 3) {
+            if ((unsigned)(s[1] - lead3_lo[c & 0x0F]) > lead3_span[c & 0x0F] ||
+                (s[2] & 0xC0) != 0x80)
+                return NULL; /* as utf8_seq() */
             s += 3;
         } else {
             size_t k = utf8_seq(s, end);
