@@ -26,7 +26,7 @@ static const char *const tech_keys[T__COUNT + 1] = {
     [T_ASKING] = "asking", [T_STATUS] = "status", [T_INSTITUTION] = "institution",
     [T_INVENTORS] = "inventors", [T_CONTACT] = "contact", [T_PATENTS] = "patents"};
 /* clang-format on */
-/* A patent's keys: the first is its number (norm_patent_field()). */
+/* A patent's keys: the first is its number (patent_field()). */
 #define NPATENT_KEYS 7
 static const char *const patent_keys[NPATENT_KEYS + 1] = {
     "number", "country", "kind", "status", "filed", "registered", "registration_number"};
@@ -80,19 +80,27 @@ static int value_error(tm_err *err, const char *field, const json_t *v, const ch
     return tm_err_set(err, TM_EINVAL, field, "%s %s", q, what);
 }
 
-/* A string value: *dst is a cleaned copy, NULL when absent or empty. */
-static int str_value(const json_t *v, const char *field, size_t max, bool multiline, tm_buf *tmp,
-                     char **dst, tm_err *err)
+/* A string value cleaned into tmp (empty when absent). */
+static int clean_value(const json_t *v, const char *field, size_t max, bool multiline, tm_buf *tmp,
+                       tm_err *err)
 {
-    *dst = NULL;
+    tm_buf_reset(tmp);
     if (!v || json_is_null(v)) return TM_OK;
     if (!json_is_string(v)) return value_error(err, field, v, "is not a string");
     size_t chars = imp_clean(json_string_value(v), json_string_length(v), multiline, tmp);
     if (chars > max)
         return tm_err_set(err, TM_EINVAL, field, "is %zu characters long; the limit is %zu", chars,
                           max);
-    if (tmp->len) *dst = tm_xstrndup(tmp->p, tmp->len);
     return TM_OK;
+}
+
+/* A string value: *dst is a cleaned copy, NULL when absent or empty. */
+static int str_value(const json_t *v, const char *field, size_t max, bool multiline, tm_buf *tmp,
+                     char **dst, tm_err *err)
+{
+    int code = clean_value(v, field, max, multiline, tmp, err);
+    *dst = code == TM_OK && tmp->len ? tm_xstrndup(tmp->p, tmp->len) : NULL;
+    return code;
 }
 
 static int get_str(const json_t *v, const char *key, size_t max, bool multiline, bool required,
@@ -251,9 +259,11 @@ static void find_keys(const json_t *obj, const char *const *known, const json_t 
     }
 }
 
-/* A patent's number or date, normalised by imp_norm in place (so JSON and
- * CSV alike): "nan"/"0"/"0000-00-00" become absent; a KIPO number sets *kr. */
-static int norm_patent_field(char **s, size_t k, const char *f, bool *kr, tm_err *err)
+/* A patent's cleaned value s (tmp's text, or NULL when empty) into *dst,
+ * its numbers and dates normalised by imp_norm (so JSON and CSV alike):
+ * "nan"/"0"/"0000-00-00" become absent; a KIPO number sets *kr. Copied
+ * once, after the normalising. */
+static int patent_field(const char *s, size_t k, const char *f, bool *kr, char **dst, tm_err *err)
 {
     const char *key = patent_keys[k];
     bool date = strcmp(key, "filed") == 0 || strcmp(key, "registered") == 0;
@@ -262,16 +272,18 @@ static int norm_patent_field(char **s, size_t k, const char *f, bool *kr, tm_err
     char d[11];
     imp_norm_pnum pn;
 
-    if (!*s) return TM_OK;
+    *dst = NULL;
+    if (!s) return TM_OK;
     if (date) {
-        code = imp_norm_date(*s, d, err);
+        code = imp_norm_date(s, d, err);
     } else if (number) {
         code = imp_norm_patent_as(
-            *s, k == 0 ? IMP_NORM_PNUM_APPLICATION : IMP_NORM_PNUM_REGISTRATION, &pn, err);
+            s, k == 0 ? IMP_NORM_PNUM_APPLICATION : IMP_NORM_PNUM_REGISTRATION, &pn, err);
         *kr |= code == TM_OK && pn.country[0];
-    } else if (imp_norm_is_blank(*s)) {
+    } else if (imp_norm_is_blank(s)) {
         d[0] = '\0';
     } else {
+        *dst = tm_xstrdup(s);
         return TM_OK;
     }
     if (code != TM_OK) {
@@ -279,8 +291,7 @@ static int norm_patent_field(char **s, size_t k, const char *f, bool *kr, tm_err
         return code;
     }
     const char *v = number ? pn.text : d;
-    free(*s);
-    *s = v[0] ? tm_xstrdup(v) : NULL;
+    *dst = v[0] ? tm_xstrdup(v) : NULL;
     return TM_OK;
 }
 
@@ -309,8 +320,9 @@ static int get_patent(const json_t *v, size_t i, const imp_rec_opts *o, tm_buf *
     size_t pre = (size_t)snprintf(f, sizeof f, "patents[%zu].", i);
     for (size_t k = 0; code == TM_OK && k < sizeof dst / sizeof dst[0]; k++) {
         memcpy(f + pre, patent_keys[k], strlen(patent_keys[k]) + 1);
-        code = str_value(vals[k], f, IMP_REC_PATENT_STR_MAX, false, tmp, dst[k], err);
-        if (code == TM_OK) code = norm_patent_field(dst[k], k, f, &kr, err);
+        code = clean_value(vals[k], f, IMP_REC_PATENT_STR_MAX, false, tmp, err);
+        if (code == TM_OK)
+            code = patent_field(tmp->len ? tm_buf_cstr(tmp) : NULL, k, f, &kr, dst[k], err);
     }
     if (code == TM_OK && kr && !p->country) p->country = tm_xstrdup("KR");
     return code;
