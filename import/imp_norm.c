@@ -524,15 +524,37 @@ static void flush_other(idx_strv *out, char *other, size_t *n)
     *n = 0;
 }
 
+/* Bytes that separate the pieces of an IPC cell: | , ; CR LF TAB [ ] ' ". */
+static bool ipc_sep(char c)
+{
+    switch (c) {
+    case '|':
+    case ',':
+    case ';':
+    case '\r':
+    case '\n':
+    case '\t':
+    case '[':
+    case ']':
+    case '\'':
+    case '"':
+        return true;
+    default:
+        return false;
+    }
+}
+
 int imp_norm_ipc(const char *cell, idx_strv *out, tm_err *err)
 {
     size_t len = strlen(cell), i = 0, no = 0;
-    char code[24], *other = tm_xmalloc(len + 1);
+    /* Words that are no code, kept for one entry: on the stack for a cell
+     * of a few codes, as most are. */
+    char code[24], small[128], *other = len < sizeof small ? small : tm_xmalloc(len + 1);
 
     (void)err;
     while (i < len) {
         size_t j = i;
-        while (j < len && !strchr("|,;\r\n\t[]'\"", cell[j]))
+        while (j < len && !ipc_sep(cell[j]))
             j++;
         /* One piece: codes and, between them, other words. */
         const char *p = cell + i, *end = cell + j;
@@ -555,6 +577,6 @@ int imp_norm_ipc(const char *cell, idx_strv *out, tm_err *err)
         flush_other(out, other, &no);
         i = j + 1;
     }
-    free(other);
+    if (other != small) free(other);
     return TM_OK;
 }
