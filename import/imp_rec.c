@@ -26,9 +26,9 @@ static const char *const tech_keys[T__COUNT + 1] = {
     [T_ASKING] = "asking", [T_STATUS] = "status", [T_INSTITUTION] = "institution",
     [T_INVENTORS] = "inventors", [T_CONTACT] = "contact", [T_PATENTS] = "patents"};
 /* clang-format on */
-/* A patent's keys: the first is its number (patent_field()). */
-#define NPATENT_KEYS 7
-static const char *const patent_keys[NPATENT_KEYS + 1] = {
+/* A patent's keys. */
+enum { P_NUMBER, P_COUNTRY, P_KIND, P_STATUS, P_FILED, P_REGISTERED, P_REGNUM, P__COUNT };
+static const char *const patent_keys[P__COUNT + 1] = {
     "number", "country", "kind", "status", "filed", "registered", "registration_number"};
 enum { I_NAME, I_NAME_EN, I_KIND, I_GROUPS, I__COUNT };
 static const char *const inst_keys[I__COUNT + 1] = {
@@ -265,9 +265,8 @@ static void find_keys(const json_t *obj, const char *const *known, const json_t 
  * once, after the normalising. */
 static int patent_field(const char *s, size_t k, const char *f, bool *kr, char **dst, tm_err *err)
 {
-    const char *key = patent_keys[k];
-    bool date = strcmp(key, "filed") == 0 || strcmp(key, "registered") == 0;
-    bool number = k == 0 || strcmp(key, "registration_number") == 0;
+    bool date = k == P_FILED || k == P_REGISTERED;
+    bool number = k == P_NUMBER || k == P_REGNUM;
     int code = TM_OK;
     char d[11];
     imp_norm_pnum pn;
@@ -278,7 +277,7 @@ static int patent_field(const char *s, size_t k, const char *f, bool *kr, char *
         code = imp_norm_date(s, d, err);
     } else if (number) {
         code = imp_norm_patent_as(
-            s, k == 0 ? IMP_NORM_PNUM_APPLICATION : IMP_NORM_PNUM_REGISTRATION, &pn, err);
+            s, k == P_NUMBER ? IMP_NORM_PNUM_APPLICATION : IMP_NORM_PNUM_REGISTRATION, &pn, err);
         *kr |= code == TM_OK && pn.country[0];
     } else if (imp_norm_is_blank(s)) {
         d[0] = '\0';
@@ -320,15 +319,15 @@ static int get_patent(const json_t *v, size_t i, const imp_rec_opts *o, tm_buf *
         (void)snprintf(f, sizeof f, "patents[%zu]", i);
         return value_error(err, f, v, "is not an object");
     }
-    const json_t *vals[NPATENT_KEYS];
+    const json_t *vals[P__COUNT];
     find_keys(v, patent_keys, vals, "patents.", o, tmp);
-    char **dst[NPATENT_KEYS] = {&p->number,
-                                &p->country,
-                                &p->kind,
-                                &p->status,
-                                &p->filed,
-                                &p->registered,
-                                &p->registration_number};
+    char **dst[P__COUNT] = {&p->number,
+                            &p->country,
+                            &p->kind,
+                            &p->status,
+                            &p->filed,
+                            &p->registered,
+                            &p->registration_number};
     /* "patents[i]." once, each key after it: at most 30 + 19 + 1 bytes */
     size_t pre = patent_prefix(f, i);
     for (size_t k = 0; code == TM_OK && k < sizeof dst / sizeof dst[0]; k++) {
