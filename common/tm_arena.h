@@ -3,9 +3,10 @@
  *
  * The import's producer thread builds a Jansson tree for every record and
  * frees it a moment later: about 85 malloc/free pairs a record, a fifth of
- * the thread's instructions. tm_arena_malloc()/tm_arena_free() are Jansson's
- * allocation functions (json_set_alloc_funcs(), process-wide, set once in
- * main before any thread starts). On a thread that has entered an arena,
+ * the thread's instructions. tm_arena_malloc()/tm_arena_free() are meant to
+ * be Jansson's allocation functions (json_set_alloc_funcs(), process-wide,
+ * set once in main before any thread starts; an arena is idle otherwise).
+ * On a thread that has entered an arena,
  * tm_arena_malloc() takes small blocks from it; everywhere else, and for
  * large blocks, both are tm_xmalloc() and free(). tm_arena_free() tells the
  * arena's blocks from others by address and only counts them.

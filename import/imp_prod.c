@@ -493,7 +493,8 @@ void *imp_prod_main(void *arg)
     tm_arena arena;
     int code;
     /* Jansson's blocks come from the arena when its hooks are installed
-     * (main: json_set_alloc_funcs()); else it sees no allocation. */
+     * (main: json_set_alloc_funcs(tm_arena_malloc, tm_arena_free)); with
+     * others set it is never asked for one. */
     tm_arena_init(&arena);
     tm_arena_enter(&arena);
     p->arena = &arena;
