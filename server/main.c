@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../common/tm_alloc.h"
+#include "../common/tm_arena.h"
 #include "../import/imp.h"
 #include "../index/idx_db.h"
 #include "../index/idx_tech.h"
@@ -354,7 +355,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "techmart: libsodium failed to initialise\n");
         return 1;
     }
-    json_set_alloc_funcs(tm_xmalloc, free);
+    json_set_alloc_funcs(tm_arena_malloc, tm_arena_free);
     if (argc < 2) {
         fputs(usage_main, stderr);
         return EXIT_USAGE;
