@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "../../common/tm_alloc.h"
+#include "../../common/tm_arena.h"
 #include "../../common/tm_err.h"
 #include "../../common/tm_utf8.h"
 #include "../../import/imp.h"
@@ -199,6 +200,9 @@ static void fz_setup(const char *tag)
     (void)snprintf(fz.path, sizeof fz.path, "/tmp/tm_%s_%ld.db", tag, (long)getpid());
     if (sqlite3_config(SQLITE_CONFIG_LOG, fz_sqlite_log, NULL) != SQLITE_OK)
         FZ_FAIL("SQLite was initialized before the error log could be hooked");
+    /* Jansson allocates as in techmart (server/main.c): imports' producer
+     * threads from their arena, this thread with malloc. */
+    json_set_alloc_funcs(tm_arena_malloc, tm_arena_free);
     fz_open_db();
     atexit(fz_at_exit);
 }
