@@ -121,9 +121,10 @@ void tm_arena_leave(void)
     tm_arena_tls = NULL;
 }
 
-void tm_arena_rewind(tm_arena *a)
+bool tm_arena_rewind(tm_arena *a)
 {
-    if (a->live || !a->base) return;
+    if (a->live) return false;
+    if (!a->base) return true;
     if (a->full) {
         /* The last round took several chunks: one of their total size from
          * now on, so a block's owner is found in one comparison. */
@@ -134,10 +135,11 @@ void tm_arena_rewind(tm_arena *a)
         a->base = a->cur = a->end = NULL;
         a->round = 0;
         chunk_new(a, cap);
-        return;
+        return true;
     }
     POISON(a->base, span(a->base, a->cur));
     a->cur = a->base;
+    return true;
 }
 
 void *tm_arena_malloc(size_t n)

@@ -20,6 +20,11 @@
  * tm_arena_leave()); free() elsewhere would be handed an address inside a
  * chunk. The producer keeps its Jansson values to itself (imp_int.h).
  *
+ * A block freed twice is caught by ASan; without it, only when no block
+ * is live (an abort), otherwise the count goes wrong and a later rewind
+ * may hand out a block still in use. Jansson's reference counts are what
+ * keeps that from happening.
+ *
  * Under AddressSanitizer, free space and a red zone after each block are
  * poisoned, so an overrun or a read after a rewind is reported; a block read
  * after its own free, before the rewind, is not (the arena does not know its
@@ -29,6 +34,7 @@
 #ifndef TM_ARENA_H
 #define TM_ARENA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Blocks larger than this go to tm_xmalloc(): a text of 20,000 characters
@@ -57,9 +63,11 @@ void tm_arena_enter(tm_arena *a);
  * been freed by now (see above). */
 void tm_arena_leave(void);
 
-/* Reuses a's memory when no block of it is live; else does nothing. Cheap:
- * call it after each unit of work. */
-void tm_arena_rewind(tm_arena *a);
+/* Reuses a's memory when no block of it is live and returns true; else
+ * does nothing and returns false (a block outlived its unit of work: a
+ * bug, after which memory grows until a block-free rewind). Cheap: call it
+ * after each unit of work. */
+bool tm_arena_rewind(tm_arena *a);
 
 /* malloc and free for json_set_alloc_funcs(): tm_arena_malloc() never
  * returns NULL (tm_xmalloc() aborts on exhaustion); tm_arena_free(NULL) is a

@@ -85,9 +85,11 @@ typedef struct imp_prod {
     bool seen_full; /* SEEN_MAX reached: said once */
     /* The thread's arena for Jansson's blocks (tm_arena.h): each record's
      * tree is freed on this thread before the next record is read, and no
-     * Jansson value goes to the writer (an item holds copies). */
+     * Jansson value goes to the writer (an item holds copies, never a
+     * pointer into a tree). */
     struct tm_arena *arena;
-    tm_buf scratch; /* imp_rec's text buffer (imp_rec_opts), kept between records */
+    bool arena_held; /* a rewind found a block still live: said once */
+    tm_buf scratch;  /* imp_rec's text buffer (imp_rec_opts), kept between records */
 } imp_prod;
 
 /* Frees what the item owns (a record); the item itself is the caller's. */

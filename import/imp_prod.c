@@ -4,6 +4,7 @@
 #include "../common/tm_alloc.h"
 #include "../common/tm_arena.h"
 #include "../common/tm_buf.h"
+#include "../common/tm_log.h"
 #include "../common/tm_str.h"
 #include "imp_csv.h"
 #include "imp_int.h"
@@ -95,7 +96,8 @@ static void on_note(void *arg, const char *key, const char *field, const char *m
  * warning. Ids are kept as 64-bit hashes with the line and a hash of the
  * record: 16 bytes an id, for at most SEEN_MAX ids a file (4 MiB of table:
  * memory must not grow with the file); later new ids are not tracked, and
- * the report says so once. A hash collision could only add a wrong warning. */
+ * the report says so once. A collision of two ids could only add a wrong
+ * warning; one of two records' 32-bit content hashes could hide one. */
 #define SEEN_MAX ((size_t)1 << 17)
 
 typedef struct imp_seen {
@@ -211,6 +213,17 @@ static void prod_record(imp_prod *p, const json_t *obj)
     }
 }
 
+/* Before each record: the last one's Jansson blocks are all freed, so the
+ * arena's memory is reused. If one outlived its record (a bug), memory
+ * grows with the file from then on: said once, in the log. */
+static void prod_rewind(imp_prod *p)
+{
+    if (tm_arena_rewind(p->arena) || p->arena_held) return;
+    p->arena_held = true;
+    tm_log_error("import: a JSON value outlived its record; the reader's memory now grows "
+                 "with the file (a bug: please report it)");
+}
+
 static int prod_json(imp_prod *p, tm_err *err)
 {
     imp_json *rd = imp_json_open(p->f, p->fmt == IMP_FMT_JSON, 0);
@@ -218,7 +231,7 @@ static int prod_json(imp_prod *p, tm_err *err)
     while (!p->stopped) {
         json_t *obj = NULL;
         tm_err rerr = {0};
-        tm_arena_rewind(p->arena); /* the last record's tree is freed */
+        prod_rewind(p);
         imp_json_kind kind = imp_json_next(rd, &obj, &rerr);
         if (kind == IMP_JSON_END) break;
         if (kind == IMP_JSON_FAIL) {
@@ -364,7 +377,7 @@ static int prod_table(imp_prod *p, const imp_rows *rows, tm_err *err)
     }
     while (!p->stopped) {
         size_t n = rows->nfields(rows->rd);
-        tm_arena_rewind(p->arena); /* the last row's record is freed */
+        prod_rewind(p);
         if (n > ncap) {
             ncap = n;
             cells = tm_xreallocarray(cells, ncap, sizeof *cells);

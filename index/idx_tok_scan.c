@@ -56,10 +56,9 @@ static tk_class tk_classify(uint32_t cp, uint32_t *fold)
             *fold = cp + 1;
         return TK_WORD;
     }
-    if (cp < 0x370)
-        return TK_WORD; /* Latin Extended-B, IPA, modifier letters, combining marks
-                         */
-    if (cp < 0x400) {   /* Greek */
+    /* Latin Extended-B, IPA, modifier letters, combining marks */
+    if (cp < 0x370) return TK_WORD;
+    if (cp < 0x400) { /* Greek */
         if (cp == 0x37E || cp == 0x387) return TK_SEP;
         if (cp >= 0x391 && cp <= 0x3AB && cp != 0x3A2)
             *fold = cp + 0x20;
@@ -125,9 +124,8 @@ static tk_class tk_classify(uint32_t cp, uint32_t *fold)
     }
     if (cp < 0x2E00) return TK_WORD; /* Glagolitic, Latin Extended-C, Coptic, Tifinagh, ... */
     if (cp < 0x2E80) return TK_SEP;  /* supplemental punctuation */
-    if (cp < 0x2FF0)
-        return TK_CJK; /* radicals: PDF extraction often yields them for ideographs
-                        */
+    /* radicals: PDF extraction often yields them for ideographs */
+    if (cp < 0x2FF0) return TK_CJK;
     if (cp < 0x3040) {
         /* CJK symbols and punctuation, except iteration marks and numerals */
         if ((cp >= 0x3005 && cp <= 0x3007) || (cp >= 0x3021 && cp <= 0x3029) ||

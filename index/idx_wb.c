@@ -1,6 +1,9 @@
+/* idx_wb: a thread that asks the kernel to write a database file's dirty
+ * pages back, each time the load that writes them says so. */
 #include "idx_wb.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -88,7 +91,13 @@ idx_wb *idx_wb_start(sqlite3 *h)
     w->ino = ino;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
-    if (pthread_create(&w->thread, NULL, wb_main, w) != 0) {
+    /* Signals stay with the caller's threads. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&w->thread, NULL, wb_main, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
         pthread_cond_destroy(&w->cv);
         pthread_mutex_destroy(&w->mu);
         free(w);

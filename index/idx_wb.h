@@ -3,7 +3,7 @@
  * of them, has little left to wait for. Used while an import has the file
  * to itself (idx_db_solo_begin): then its pages go straight to the file,
  * not to a write-ahead log. Linux only (sync_file_range); elsewhere a
- * no-op. */
+ * no-op. Called from the thread that owns the connection (idx_db). */
 #ifndef IDX_WB_H
 #define IDX_WB_H
 

@@ -47,7 +47,7 @@ TM_TEST(blocks_come_from_the_arena_aligned_and_a_rewind_reuses_them)
     tm_arena_free(p);
     tm_arena_free(q);
     CHECK(a.live == 0);
-    tm_arena_rewind(&a);
+    CHECK(tm_arena_rewind(&a));
     CHECK(POISONED(p)); /* a read after the rewind is reported */
     char *r = tm_arena_malloc(10);
     CHECK(r == p);
@@ -64,13 +64,13 @@ TM_TEST(a_rewind_with_a_block_live_keeps_every_block)
     char *kept = tm_arena_malloc(16), *gone = tm_arena_malloc(16);
     memcpy(kept, "still here", 11);
     tm_arena_free(gone);
-    tm_arena_rewind(&a); /* kept is live: nothing is reused */
+    CHECK(!tm_arena_rewind(&a)); /* kept is live: nothing is reused */
     char *next = tm_arena_malloc(16);
     CHECK(next != kept && next != gone);
     CHECK_STR(kept, "still here");
     tm_arena_free(kept);
     tm_arena_free(next);
-    tm_arena_rewind(&a);
+    CHECK(tm_arena_rewind(&a));
     char *r = tm_arena_malloc(16);
     CHECK(r == kept);
     tm_arena_free(r);
