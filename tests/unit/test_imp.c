@@ -1,14 +1,14 @@
 /* The importer: whole files into a real temporary database (idempotency,
- * dry runs, rejected records, encodings, .xls, a full or locked database).
- * The readers and the validator alone are in test_imp_read.c. Run from the
- * repository root (tests/run.sh). */
+ * dry runs, rejected records, a full or locked database). Encodings, .xls
+ * and the arena hooks are in test_imp_formats.c; the readers and the
+ * validator alone in test_imp_read.c. Run from the repository root
+ * (tests/run.sh). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../../common/tm_alloc.h"
-#include "../../common/tm_arena.h"
 #include "../../common/tm_buf.h"
 #include "../../common/tm_utf8.h"
 #include "../../import/imp.h"
@@ -21,6 +21,7 @@
 #include "../../index/idx_tech.h"
 #include "../tm_test.h"
 #include "../tm_testdb.h"
+#include "../tm_testimp.h"
 
 #define DEMO_TECH "data/demo/technologies.jsonl"
 #define DEMO_INST "data/demo/institutions.jsonl"
@@ -70,36 +71,6 @@ static bool get_by_ext(idx_db *db, const char *ext, idx_tech *t)
     sqlite3_finalize(s);
     idx_tech_init(t);
     return id && idx_tech_get(db, id, t, &err) == TM_OK;
-}
-
-static int import_text(idx_db *db, const char *name, imp_format fmt, const char *text,
-                       const imp_opts *opts, imp_report *rep, tm_err *err)
-{
-    FILE *f = fmemopen((void *)text, strlen(text), "rb");
-    CHECK(f != NULL);
-    if (!f) return TM_EINTERNAL;
-    int code = imp_stream(db, f, name, fmt, opts, rep, err);
-    fclose(f);
-    return code;
-}
-
-/* The report as imp_report_print writes it. Free the result. */
-static char *report_text(const imp_report *rep)
-{
-    char *p = NULL;
-    size_t n = 0;
-    FILE *f = open_memstream(&p, &n);
-    imp_report_print(rep, NULL, f);
-    fclose(f);
-    return p;
-}
-
-static bool has_line(const char *text, const char *line)
-{
-    size_t n = strlen(line);
-    for (const char *p = text; (p = strstr(p, line)); p++)
-        if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0')) return true;
-    return false;
 }
 
 /* The issue of a rejected record on line, or NULL. */
@@ -203,10 +174,10 @@ TM_TEST(demo_institutions_import_then_reimport_unchanged_and_a_change_updates)
     CHECK(imp_institutions(db, f, "inst.jsonl", &rep, &err) == TM_OK);
     fclose(f);
     CHECK(rep.updated == 1 && rep.added == 1 && rep.rejected == 1 && rep.warnings == 1);
-    char *out = report_text(&rep);
-    CHECK(has_line(out, "inst.jsonl:2: kind: \"lab\" is not one of: university, "
-                        "research-institute, company, agency, other"));
-    CHECK(has_line(out, "warning: inst.jsonl:3: www: unknown field; ignored"));
+    char *out = tm_testimp_report(&rep);
+    CHECK(tm_testimp_has_line(out, "inst.jsonl:2: kind: \"lab\" is not one of: university, "
+                                   "research-institute, company, agency, other"));
+    CHECK(tm_testimp_has_line(out, "warning: inst.jsonl:3: www: unknown field; ignored"));
     free(out);
     imp_report_free(&rep);
 
@@ -232,9 +203,10 @@ TM_TEST(good_jsonl_stores_every_field)
     CHECK(imp_file(db, DATA "good.jsonl", NULL, &rep, &err) == TM_OK);
     CHECK(rep.added == 3 && rep.rejected == 0 && rep.nissues == 0);
     CHECK(rep.nnew_institutions == 2);
-    char *out = report_text(&rep);
-    CHECK(has_line(out, "3 added, 0 updated, 0 unchanged, 0 rejected; 2 new institutions: "
-                        "테스트대학교 | Test Institute of Technology"));
+    char *out = tm_testimp_report(&rep);
+    CHECK(tm_testimp_has_line(out,
+                              "3 added, 0 updated, 0 unchanged, 0 rejected; 2 new institutions: "
+                              "테스트대학교 | Test Institute of Technology"));
     free(out);
     imp_report_free(&rep);
 
@@ -353,21 +325,24 @@ TM_TEST(mixed_jsonl_rejects_bad_lines_with_file_line_field_and_message)
     CHECK(imp_file(db, DATA "mixed.jsonl", NULL, &rep, &err) == TM_OK);
     CHECK(rep.added == 4 && rep.rejected == 8 && rep.warnings == 1);
     CHECK(tech_count(db) == 4);
-    char *out = report_text(&rep);
-    CHECK(has_line(out, "mixed.jsonl:4: trl: \"ten\" is not an integer 1-9"));
-    CHECK(has_line(out, "mixed.jsonl:5: title: is required"));
+    char *out = tm_testimp_report(&rep);
+    CHECK(tm_testimp_has_line(out, "mixed.jsonl:4: trl: \"ten\" is not an integer 1-9"));
+    CHECK(tm_testimp_has_line(out, "mixed.jsonl:5: title: is required"));
     CHECK(strstr(out, "\nmixed.jsonl:6: field: \"biology\" is not one of: bio-medical, ict,"));
     CHECK(strstr(out, "\nmixed.jsonl:7: invalid JSON at column "));
-    CHECK(has_line(out, "mixed.jsonl:8: expected a JSON object, found an array"));
-    CHECK(has_line(out, "mixed.jsonl:10: status: \"sold\" is not one of: available, negotiating, "
-                        "licensed, withdrawn"));
-    CHECK(has_line(out, "mixed.jsonl:11: patents[0].filed: \"2019/13/02\" is not a date"));
-    CHECK(has_line(out, "mixed.jsonl:12: external_id: 12 is not a string"));
+    CHECK(tm_testimp_has_line(out, "mixed.jsonl:8: expected a JSON object, found an array"));
+    CHECK(tm_testimp_has_line(
+        out, "mixed.jsonl:10: status: \"sold\" is not one of: available, negotiating, "
+             "licensed, withdrawn"));
+    CHECK(
+        tm_testimp_has_line(out, "mixed.jsonl:11: patents[0].filed: \"2019/13/02\" is not a date"));
+    CHECK(tm_testimp_has_line(out, "mixed.jsonl:12: external_id: 12 is not a string"));
     /* One warning per unknown name per file, at its first line. */
-    CHECK(has_line(out, "warning: mixed.jsonl:2: colour: unknown field; ignored"));
+    CHECK(tm_testimp_has_line(out, "warning: mixed.jsonl:2: colour: unknown field; ignored"));
     CHECK(strstr(out, "mixed.jsonl:9: colour") == NULL);
-    CHECK(has_line(out, "4 added, 0 updated, 0 unchanged, 8 rejected; 1 new institution: "
-                        "테스트대학교"));
+    CHECK(tm_testimp_has_line(out,
+                              "4 added, 0 updated, 0 unchanged, 8 rejected; 1 new institution: "
+                              "테스트대학교"));
     const imp_issue *is = issue_at(&rep, 7);
     CHECK(is && is->field[0] == '\0' && !is->warning);
     free(out);
@@ -386,16 +361,17 @@ TM_TEST(bad_csv_rejects_each_bad_row_by_the_line_it_starts_on)
     tm_err err = {0};
     CHECK(imp_file(db, DATA "bad.csv", NULL, &rep, &err) == TM_OK);
     CHECK(rep.added == 2 && rep.rejected == 8);
-    char *out = report_text(&rep);
-    CHECK(has_line(out, "bad.csv:3: trl: \"ten\" is not an integer 1-9"));
-    CHECK(has_line(out, "bad.csv:4: trl: \"4.5\" is not an integer 1-9"));
-    CHECK(has_line(out, "bad.csv:5: trl: \"0\" is not an integer 1-9"));
-    CHECK(has_line(out, "bad.csv:6: trl: \"10\" is not an integer 1-9"));
-    CHECK(has_line(out, "bad.csv:7: title: is required"));
+    char *out = tm_testimp_report(&rep);
+    CHECK(tm_testimp_has_line(out, "bad.csv:3: trl: \"ten\" is not an integer 1-9"));
+    CHECK(tm_testimp_has_line(out, "bad.csv:4: trl: \"4.5\" is not an integer 1-9"));
+    CHECK(tm_testimp_has_line(out, "bad.csv:5: trl: \"0\" is not an integer 1-9"));
+    CHECK(tm_testimp_has_line(out, "bad.csv:6: trl: \"10\" is not an integer 1-9"));
+    CHECK(tm_testimp_has_line(out, "bad.csv:7: title: is required"));
     CHECK(strstr(out, "\nbad.csv:8: field: \"biology\" is not one of:"));
-    CHECK(has_line(out, "bad.csv:9: the row has 6 fields; the header has 5"));
-    CHECK(has_line(out, "bad.csv:12: summary: the quoted field opened on line 12 is not closed "
-                        "at the end of the file"));
+    CHECK(tm_testimp_has_line(out, "bad.csv:9: the row has 6 fields; the header has 5"));
+    CHECK(tm_testimp_has_line(
+        out, "bad.csv:12: summary: the quoted field opened on line 12 is not closed "
+             "at the end of the file"));
     free(out);
     imp_report_free(&rep);
     sqlite3_stmt *s = NULL;
@@ -416,13 +392,14 @@ TM_TEST(csv_cells_must_be_utf8_and_unknown_columns_warn_once)
                        "Good,I,red,,1\n"
                        "Bad \xff byte,I,,,2\n"
                        "Also good,I,blue,,3\n";
-    CHECK(import_text(db, "u.csv", IMP_FMT_CSV, text, NULL, &rep, &err) == TM_OK);
+    CHECK(tm_testimp_text(db, "u.csv", IMP_FMT_CSV, text, NULL, &rep, &err) == TM_OK);
     CHECK(rep.added == 2 && rep.rejected == 1 && rep.warnings == 2);
-    char *out = report_text(&rep);
-    CHECK(has_line(out, "u.csv:3: title: is not valid UTF-8 (if the file is CP949/EUC-KR, name its "
-                        "encoding: --encoding cp949)"));
-    CHECK(has_line(out, "warning: u.csv:1: column 4: has no name; ignored"));
-    CHECK(has_line(out, "warning: u.csv:2: colour: unknown field; ignored"));
+    char *out = tm_testimp_report(&rep);
+    CHECK(tm_testimp_has_line(
+        out, "u.csv:3: title: is not valid UTF-8 (if the file is CP949/EUC-KR, name its "
+             "encoding: --encoding cp949)"));
+    CHECK(tm_testimp_has_line(out, "warning: u.csv:1: column 4: has no name; ignored"));
+    CHECK(tm_testimp_has_line(out, "warning: u.csv:2: colour: unknown field; ignored"));
     free(out);
     imp_report_free(&rep);
     drop_db(db);
@@ -433,13 +410,13 @@ TM_TEST(csv_header_without_title_or_with_a_duplicate_fails_the_file)
     idx_db *db = fresh_db();
     imp_report rep = {0};
     tm_err err = {0};
-    CHECK(import_text(db, "h.csv", IMP_FMT_CSV, "name,institution\nX,I\n", NULL, &rep, &err) ==
+    CHECK(tm_testimp_text(db, "h.csv", IMP_FMT_CSV, "name,institution\nX,I\n", NULL, &rep, &err) ==
           TM_EINVAL);
     CHECK_STR(err.field, "header");
     CHECK_STR(err.msg, "there is no \"title\" column: none of name, institution is a title "
                        "(title, 기술명, 발명의명칭, 특허명, 성과명, ...)");
-    CHECK(import_text(db, "h.csv", IMP_FMT_CSV, "title,institution,title\nX,I,Y\n", NULL, &rep,
-                      &err) == TM_EINVAL);
+    CHECK(tm_testimp_text(db, "h.csv", IMP_FMT_CSV, "title,institution,title\nX,I,Y\n", NULL, &rep,
+                          &err) == TM_EINVAL);
     CHECK_STR(err.msg, "column \"title\" appears twice");
     CHECK(rep.added == 0 && rep.rejected == 0 && tech_count(db) == 0);
     imp_report_free(&rep);
@@ -453,14 +430,15 @@ TM_TEST(empty_files_and_a_header_alone_import_nothing_with_a_warning)
     tm_err err = {0};
     CHECK(imp_file(db, DATA "empty.jsonl", NULL, &rep, &err) == TM_OK);
     CHECK(imp_file(db, DATA "header_only.csv", NULL, &rep, &err) == TM_OK);
-    CHECK(import_text(db, "blank.jsonl", IMP_FMT_JSONL, "\n  \n\r\n", NULL, &rep, &err) == TM_OK);
-    CHECK(import_text(db, "e.json", IMP_FMT_JSON, " [ ] ", NULL, &rep, &err) == TM_OK);
-    CHECK(import_text(db, "e.csv", IMP_FMT_CSV, "\n", NULL, &rep, &err) == TM_OK);
+    CHECK(tm_testimp_text(db, "blank.jsonl", IMP_FMT_JSONL, "\n  \n\r\n", NULL, &rep, &err) ==
+          TM_OK);
+    CHECK(tm_testimp_text(db, "e.json", IMP_FMT_JSON, " [ ] ", NULL, &rep, &err) == TM_OK);
+    CHECK(tm_testimp_text(db, "e.csv", IMP_FMT_CSV, "\n", NULL, &rep, &err) == TM_OK);
     CHECK(rep.added == 0 && rep.rejected == 0 && rep.warnings == 5);
-    char *out = report_text(&rep);
-    CHECK(has_line(out, "warning: empty.jsonl: no records"));
-    CHECK(has_line(out, "warning: header_only.csv: no records"));
-    CHECK(has_line(out, "0 added, 0 updated, 0 unchanged, 0 rejected"));
+    char *out = tm_testimp_report(&rep);
+    CHECK(tm_testimp_has_line(out, "warning: empty.jsonl: no records"));
+    CHECK(tm_testimp_has_line(out, "warning: header_only.csv: no records"));
+    CHECK(tm_testimp_has_line(out, "0 added, 0 updated, 0 unchanged, 0 rejected"));
     free(out);
     imp_report_free(&rep);
     CHECK(tech_count(db) == 0);
@@ -472,21 +450,21 @@ TM_TEST(json_file_that_is_not_an_array_fails_and_a_broken_array_keeps_what_came_
     idx_db *db = fresh_db();
     imp_report rep = {0};
     tm_err err = {0};
-    CHECK(import_text(db, "o.json", IMP_FMT_JSON, "{\"title\": \"T\", \"institution\": \"I\"}",
-                      NULL, &rep, &err) == TM_EINVAL);
+    CHECK(tm_testimp_text(db, "o.json", IMP_FMT_JSON, "{\"title\": \"T\", \"institution\": \"I\"}",
+                          NULL, &rep, &err) == TM_EINVAL);
     CHECK(strstr(err.msg, "expected '['") != NULL);
     CHECK(tech_count(db) == 0 && rep.nissues == 0);
     const char *text = "[{\"title\": \"A\", \"institution\": \"I\"},\n"
                        " {\"title\": \"B\", \"institution\": \"I\"}\n"
                        " {\"title\": \"C\", \"institution\": \"I\"}]";
-    CHECK(import_text(db, "b.json", IMP_FMT_JSON, text, NULL, &rep, &err) == TM_OK);
+    CHECK(tm_testimp_text(db, "b.json", IMP_FMT_JSON, text, NULL, &rep, &err) == TM_OK);
     CHECK(rep.added == 2 && rep.rejected == 1);
     const imp_issue *is = issue_at(&rep, 3);
     CHECK(is && strstr(is->msg, "expected ',' or ']'") != NULL);
     imp_report_free(&rep);
-    CHECK(import_text(db, "t.json", IMP_FMT_JSON,
-                      "[{\"title\": \"D\", \"institution\": \"I\"}, {\"title\": \"E\", \"inst",
-                      NULL, &rep, &err) == TM_OK);
+    CHECK(tm_testimp_text(db, "t.json", IMP_FMT_JSON,
+                          "[{\"title\": \"D\", \"institution\": \"I\"}, {\"title\": \"E\", \"inst",
+                          NULL, &rep, &err) == TM_OK);
     CHECK(rep.added == 1 && rep.rejected == 1);
     imp_report_free(&rep);
     CHECK(tech_count(db) == 3);
@@ -509,7 +487,7 @@ TM_TEST(same_file_twice_is_unchanged_and_a_changed_title_updates_and_bumps_the_v
     const char *text = "{\"external_id\": \"good-2\", \"title\": \"A better title\", \"field\": "
                        "\"ict\", \"status\": \"negotiating\", \"institution\": "
                        "\"Test Institute of Technology\", \"licence\": [\"non-exclusive\"]}\n";
-    CHECK(import_text(db, "change.jsonl", IMP_FMT_JSONL, text, NULL, &rep, &err) == TM_OK);
+    CHECK(tm_testimp_text(db, "change.jsonl", IMP_FMT_JSONL, text, NULL, &rep, &err) == TM_OK);
     CHECK(rep.updated == 1 && rep.added == 0 && rep.unchanged == 0);
     imp_report_free(&rep);
     CHECK(get_by_ext(db, "good-2", &t));
@@ -553,7 +531,7 @@ TM_TEST(a_record_failing_in_the_database_is_rolled_back_alone)
                        "{\"title\": \"boom\", \"institution\": \"New Place\", \"patents\": "
                        "[{\"number\": \"2\"}]}\n"
                        "{\"title\": \"third\", \"institution\": \"I\"}\n";
-    CHECK(import_text(db, "db.jsonl", IMP_FMT_JSONL, text, NULL, &rep, &err) == TM_OK);
+    CHECK(tm_testimp_text(db, "db.jsonl", IMP_FMT_JSONL, text, NULL, &rep, &err) == TM_OK);
     CHECK(rep.added == 2 && rep.rejected == 1);
     const imp_issue *is = issue_at(&rep, 2);
     CHECK(is && is->msg[0] != '\0');
@@ -596,7 +574,7 @@ TM_TEST(database_failures_deep_in_a_long_file_are_reported_in_line_order)
     }
     for (int pass = 0; pass < 2; pass++) {
         imp_opts opts = {.dry_run = pass == 0};
-        CHECK(import_text(db, "long.jsonl", IMP_FMT_JSONL, b.p, &opts, &rep, &err) == TM_OK);
+        CHECK(tm_testimp_text(db, "long.jsonl", IMP_FMT_JSONL, b.p, &opts, &rep, &err) == TM_OK);
         /* What the file says, line by line. */
         size_t added = 0, rejected = 0, k = 0;
         bool order_ok = true, saw_x = false, saw_note = false;
@@ -681,11 +659,11 @@ TM_TEST(a_forced_institution_owns_every_record_and_rejects_another)
         "\"다른대학교\"}\n"
         "{\"external_id\": \"f-5\", \"title\": \"unknown\", \"institution\": "
         "\"Nowhere\"}\n";
-    CHECK(import_text(db, "f.jsonl", IMP_FMT_JSONL, text, &opts, &rep, &err) == TM_OK);
+    CHECK(tm_testimp_text(db, "f.jsonl", IMP_FMT_JSONL, text, &opts, &rep, &err) == TM_OK);
     CHECK(rep.added == 3 && rep.rejected == 2 && rep.nnew_institutions == 0);
-    char *out = report_text(&rep);
-    CHECK(has_line(out, "f.jsonl:4: institution: records must belong to 테스트대학교"));
-    CHECK(has_line(out, "f.jsonl:5: institution: records must belong to 테스트대학교"));
+    char *out = tm_testimp_report(&rep);
+    CHECK(tm_testimp_has_line(out, "f.jsonl:4: institution: records must belong to 테스트대학교"));
+    CHECK(tm_testimp_has_line(out, "f.jsonl:5: institution: records must belong to 테스트대학교"));
     free(out);
     imp_report_free(&rep);
     idx_tech t;
@@ -697,12 +675,12 @@ TM_TEST(a_forced_institution_owns_every_record_and_rejects_another)
     CHECK(inst_count(db) == 2);
 
     /* A CSV without an institution column is fine when one is forced. */
-    CHECK(import_text(db, "f.csv", IMP_FMT_CSV, "title,external_id\nCSV one,f-6\n", &opts, &rep,
-                      &err) == TM_OK);
+    CHECK(tm_testimp_text(db, "f.csv", IMP_FMT_CSV, "title,external_id\nCSV one,f-6\n", &opts, &rep,
+                          &err) == TM_OK);
     CHECK(rep.added == 1);
     imp_report_free(&rep);
     opts.institution_id = 999;
-    CHECK(import_text(db, "f.jsonl", IMP_FMT_JSONL, text, &opts, &rep, &err) == TM_EINVAL);
+    CHECK(tm_testimp_text(db, "f.jsonl", IMP_FMT_JSONL, text, &opts, &rep, &err) == TM_EINVAL);
     CHECK_STR(err.field, "institution");
     imp_report_free(&rep);
     drop_db(db);
@@ -774,124 +752,16 @@ TM_TEST(a_report_keeps_the_first_issues_and_says_how_many_more)
     tm_buf_puts(&b, "{\"title\": \"\\u001b[31mred\", \"institution\": \"I\", \"\\u001bkey\": 1}\n");
     for (int i = 0; i < IMP_MAX_ISSUES + 200; i++)
         tm_buf_puts(&b, "{\"title\": \"x\", \"institution\": \"I\", \"trl\": 0}\n");
-    CHECK(import_text(db, "many.jsonl", IMP_FMT_JSONL, b.p, NULL, &rep, &err) == TM_OK);
+    CHECK(tm_testimp_text(db, "many.jsonl", IMP_FMT_JSONL, b.p, NULL, &rep, &err) == TM_OK);
     CHECK(rep.rejected == IMP_MAX_ISSUES + 200 && rep.added == 1);
     CHECK(rep.nissues == IMP_MAX_ISSUES);
-    char *out = report_text(&rep);
-    CHECK(has_line(out, "(201 more issues not shown)"));
+    char *out = tm_testimp_report(&rep);
+    CHECK(tm_testimp_has_line(out, "(201 more issues not shown)"));
     CHECK(strchr(out, 0x1b) == NULL);
-    CHECK(has_line(out, "warning: many.jsonl:1: ?key: unknown field; ignored"));
+    CHECK(tm_testimp_has_line(out, "warning: many.jsonl:1: ?key: unknown field; ignored"));
     free(out);
     imp_report_free(&rep);
     tm_buf_free(&b);
-    drop_db(db);
-}
-
-TM_TEST(xls_and_xlsx_are_chosen_by_extension)
-{
-    imp_format fmt = IMP_FMT_CSV;
-    tm_err err = {0};
-    CHECK(imp_format_of("a/NTIS.XLS", &fmt, &err) == TM_OK && fmt == IMP_FMT_XLS);
-    fmt = IMP_FMT_CSV;
-    CHECK(imp_format_of("b.xlsx", &fmt, &err) == TM_OK && fmt == IMP_FMT_XLS);
-    CHECK(imp_format_of("b.ods", &fmt, &err) == TM_EINVAL);
-    CHECK(strstr(err.msg, ".xls") != NULL);
-}
-
-TM_TEST(cp949_text_is_detected_decoded_and_reported)
-{
-    idx_db *db = fresh_db();
-    imp_report rep = {0};
-    tm_err err = {0};
-    /* title,institution / 기술,기관 in CP949 */
-    const char *text = "title,institution\n\xB1\xE2\xBC\xFA,\xB1\xE2\xB0\xFC\n";
-    CHECK(import_text(db, "k.csv", IMP_FMT_CSV, text, NULL, &rep, &err) == TM_OK);
-    CHECK(rep.added == 1 && rep.rejected == 0);
-    CHECK_STR(rep.encoding, "cp949");
-    CHECK(rep.encoding_detected);
-    char *out = report_text(&rep);
-    CHECK(has_line(out, "encoding: cp949 (detected)"));
-    free(out);
-    imp_report_free(&rep);
-    /* Forced to UTF-8, the row is not text: rejected, and no encoding line. */
-    imp_opts opts = {.encoding = "utf-8"};
-    CHECK(import_text(db, "k.csv", IMP_FMT_CSV, text, &opts, &rep, &err) == TM_OK);
-    CHECK(rep.added == 0 && rep.rejected == 1 && rep.encoding[0] == '\0');
-    imp_report_free(&rep);
-    opts.encoding = "euc-kr";
-    CHECK(
-        import_text(db, "k.jsonl", IMP_FMT_JSONL,
-                    "{\"title\": \"\xB1\xE2\xBC\xFA 2\", \"institution\": \"\xB1\xE2\xB0\xFC\"}\n",
-                    &opts, &rep, &err) == TM_OK);
-    CHECK(rep.added == 1 && !rep.encoding_detected);
-    out = report_text(&rep);
-    CHECK(has_line(out, "encoding: cp949 (forced)"));
-    free(out);
-    imp_report_free(&rep);
-    opts.encoding = "latin-1";
-    CHECK(import_text(db, "k.csv", IMP_FMT_CSV, "title\nx\n", &opts, &rep, &err) == TM_EINVAL);
-    CHECK_STR(err.field, "encoding");
-    CHECK(tech_count(db) == 2);
-    drop_db(db);
-}
-
-TM_TEST(a_utf16_file_fails_on_encoding_and_stores_nothing)
-{
-    idx_db *db = fresh_db();
-    imp_report rep = {0};
-    tm_err err = {0};
-    /* "title\nA\n" in UTF-16LE with its BOM */
-    static const char u16[] = "\xFF\xFEt\0i\0t\0l\0e\0\n\0A\0\n\0";
-    FILE *f = fmemopen((void *)u16, sizeof u16 - 1, "rb");
-    CHECK(f != NULL);
-    if (f) {
-        CHECK(imp_stream(db, f, "u.csv", IMP_FMT_CSV, NULL, &rep, &err) == TM_EINVAL);
-        fclose(f);
-    }
-    CHECK_STR(err.field, "encoding");
-    CHECK(strstr(err.msg, "UTF-16") != NULL);
-    CHECK(rep.added + rep.rejected + rep.warnings + rep.nissues == 0 && tech_count(db) == 0);
-    imp_report_free(&rep);
-    drop_db(db);
-}
-
-TM_TEST(an_xls_sheet_imports_through_the_table_rules)
-{
-    idx_db *db = fresh_db();
-    imp_report rep = {0};
-    tm_err err = {0};
-    int64_t inst = 0;
-    CHECK(import_text(db, "i.csv", IMP_FMT_CSV, "title,institution\nX,Sheet Owner\n", NULL, &rep,
-                      &err) == TM_OK);
-    CHECK(idx_inst_find(db, "Sheet Owner", &inst, &err) == TM_OK && inst > 0);
-    imp_report_free(&rep);
-    /* small.xls has no institution column: the file fails unless one is forced. */
-    CHECK(imp_file(db, DATA "small.xls", NULL, &rep, &err) == TM_EINVAL);
-    CHECK_STR(err.field, "header");
-    imp_opts opts = {.institution_id = inst};
-    CHECK(imp_file(db, DATA "small.xls", &opts, &rep, &err) == TM_OK);
-    CHECK(rep.added == 4 && rep.rejected == 2 && rep.encoding[0] == '\0');
-    char *out = report_text(&rep);
-    CHECK(has_line(out, "small.xls:5: 기술명: is required"));
-    CHECK(has_line(out, "small.xls:7: 기술명: is required"));
-    CHECK(has_line(out, "warning: small.xls:1: ignored columns: 성과연도"));
-    free(out);
-    imp_report_free(&rep);
-    CHECK(tech_count(db) == 5);
-    /* A CSV named .xls is refused as a whole, by the reader. */
-    char path[] = "/tmp/tm_test_imp_XXXXXX.xls";
-    int fd = mkstemps(path, 4);
-    CHECK(fd >= 0);
-    if (fd >= 0) {
-        CHECK(write(fd, "title\nx\n", 8) == 8);
-        close(fd);
-        CHECK(imp_file(db, path, &opts, &rep, &err) == TM_EINVAL);
-        CHECK_STR(err.field, "file");
-        CHECK(strstr(err.msg, "not an Excel 97-2003 .xls file") != NULL);
-        unlink(path);
-    }
-    CHECK(rep.added + rep.rejected + rep.nissues == 0);
-    imp_report_free(&rep);
     drop_db(db);
 }
 
@@ -905,78 +775,16 @@ TM_TEST(a_repeated_external_id_with_other_content_is_warned_about)
                        "B,r2,I\n"
                        "A,r1,I\n"   /* the same again: no warning */
                        "A2,r1,I\n"; /* other content: replaces line 4 */
-    CHECK(import_text(db, "r.csv", IMP_FMT_CSV, text, NULL, &rep, &err) == TM_OK);
+    CHECK(tm_testimp_text(db, "r.csv", IMP_FMT_CSV, text, NULL, &rep, &err) == TM_OK);
     CHECK(rep.added == 2 && rep.updated == 1 && rep.unchanged == 1 && rep.warnings == 1);
-    char *out = report_text(&rep);
-    CHECK(has_line(out, "warning: r.csv:5: external_id: external_id r1 also on line 4; this record "
-                        "replaces it"));
+    char *out = tm_testimp_report(&rep);
+    CHECK(tm_testimp_has_line(
+        out, "warning: r.csv:5: external_id: external_id r1 also on line 4; this record "
+             "replaces it"));
     free(out);
     imp_report_free(&rep);
     CHECK(tech_count(db) == 2);
     drop_db(db);
-}
-
-/* The stored records of db, as text: each technology's external id and
- * content hash, and each patent's number, in id order. Free the result. */
-static char *stored_text(idx_db *db)
-{
-    sqlite3_stmt *s = NULL;
-    tm_buf b = {0};
-    sqlite3_prepare_v2(db->h,
-                       "SELECT coalesce(external_id, ''), hex(content_hash) FROM technology "
-                       "UNION ALL SELECT number, technology_id FROM patent",
-                       -1, &s, NULL);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        tm_buf_puts(&b, (const char *)sqlite3_column_text(s, 0));
-        tm_buf_putc(&b, ' ');
-        tm_buf_puts(&b, (const char *)sqlite3_column_text(s, 1));
-        tm_buf_putc(&b, '\n');
-    }
-    sqlite3_finalize(s);
-    tm_buf_putc(&b, '\0');
-    return tm_buf_steal(&b);
-}
-
-/* Imports path into a fresh database; *report (the file's error first) and
- * *stored as text. */
-static void import_as_text(const char *path, char **report, char **stored)
-{
-    idx_db *db = fresh_db();
-    imp_report rep = {0};
-    tm_err err = {0};
-    int code = imp_file(db, path, NULL, &rep, &err);
-    char *text = report_text(&rep);
-    tm_buf b = {0};
-    tm_buf_printf(&b, "%d %s\n%s", code, err.msg, text ? text : "");
-    free(text);
-    *report = tm_buf_steal(&b);
-    *stored = stored_text(db);
-    imp_report_free(&rep);
-    drop_db(db);
-}
-
-TM_TEST(behind_the_arena_hooks_every_format_imports_the_same)
-{
-    /* main() installs these hooks: the producer's Jansson trees then come
-     * from its arena (tm_arena.h). Rejections quote values; CSV rows build
-     * their own records; mixed.jsonl and bad.csv have both. */
-    static const char *const files[] = {DEMO_TECH,       DATA "mixed.jsonl", DATA "good.json",
-                                        DATA "good.csv", DATA "bad.csv",     DATA "crlf_bom.csv",
-                                        DATA "small.xls"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        char *rep_plain, *rep_arena, *st_plain, *st_arena;
-        import_as_text(files[i], &rep_plain, &st_plain);
-        json_set_alloc_funcs(tm_arena_malloc, tm_arena_free);
-        import_as_text(files[i], &rep_arena, &st_arena);
-        json_set_alloc_funcs(malloc, free);
-        CHECK_STR(rep_arena, rep_plain);
-        CHECK_STR(st_arena, st_plain);
-        CHECK(strlen(st_plain) > 0 || i == 6);
-        free(rep_plain);
-        free(rep_arena);
-        free(st_plain);
-        free(st_arena);
-    }
 }
 
 TM_TEST_MAIN()
