@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "../common/tm_alloc.h"
+#include "imp_keys.h"
 #include "imp_map_int.h"
 
 /* ---- names ---- */
@@ -33,21 +34,11 @@ static bool in_list(const char *const *list, const char *s)
 
 #define NCANON (sizeof canon_keys / sizeof canon_keys[0] - 1)
 
-/* The canonical key name[0..len) is, as written, or NULL. Every key of
- * every JSON record comes here, and records list their keys in canon_keys'
- * order: the search starts at *hint (left after the key found), so it
- * mostly stops at its first step. */
+/* The canonical key name[0..len) is, as written, or NULL (imp_keys.h). */
 static const char *canon_as_written(const char *name, size_t len, size_t *hint)
 {
-    size_t i = *hint;
-    if (len == 0) return NULL;
-    for (size_t step = 0; step < NCANON; step++, i = i + 1 < NCANON ? i + 1 : 0)
-        if (canon_keys[i][0] == name[0] && strlen(canon_keys[i]) == len &&
-            memcmp(canon_keys[i], name, len) == 0) {
-            *hint = i + 1 < NCANON ? i + 1 : 0;
-            return canon_keys[i];
-        }
-    return NULL;
+    size_t i = imp_keys_find(canon_keys, NCANON, name, len, hint);
+    return i < NCANON ? canon_keys[i] : NULL;
 }
 
 void imp_map_norm(const char *name, size_t len, tm_buf *out)

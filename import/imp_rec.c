@@ -10,6 +10,7 @@
 #include "../common/tm_utf8.h"
 #include "../index/idx_enum.h"
 #include "imp_clean.h"
+#include "imp_keys.h"
 #include "imp_norm.h"
 
 /* The keys of the canonical record, in the order they are checked. */
@@ -226,29 +227,21 @@ static int get_licence(const json_t *v, tm_buf *tmp, unsigned *dst, tm_err *err)
 
 /* Sets vals[k] to obj's value for known[k] (NULL when absent) and calls
  * o->unknown for each other key of obj, as prefix + key: one pass over the
- * object instead of a hash lookup per field. A key never holds a NUL
- * (Jansson refuses one), so strcmp tells keys apart exactly. */
+ * object (imp_keys.h) instead of a hash lookup per field. */
 static void find_keys(const json_t *obj, const char *const *known, const json_t **vals,
                       const char *prefix, const imp_rec_opts *o, tm_buf *tmp)
 {
     const char *key;
+    size_t len, nknown = 0, hint = 0;
     json_t *v;
-    size_t nknown = 0, k = 0;
     while (known[nknown])
         vals[nknown++] = NULL;
-    /* json_object_foreach wants a non-const object; it only reads it. */
-    json_object_foreach((json_t *)obj, key, v)
+    /* json_object_keylen_foreach wants a non-const object; it only reads it. */
+    json_object_keylen_foreach((json_t *)obj, key, len, v)
     {
-        /* Every key of every record comes here, and records list their keys
-         * in our order: the search starts after the last key found, so it
-         * mostly stops at its first step (and the first byte spares most of
-         * the other strcmp calls). */
-        size_t step = 0;
-        for (; step < nknown; step++, k = k + 1 < nknown ? k + 1 : 0)
-            if (known[k][0] == key[0] && strcmp(known[k], key) == 0) break;
-        if (step < nknown) {
+        size_t k = imp_keys_find(known, nknown, key, len, &hint);
+        if (k < nknown) {
             vals[k] = v;
-            k = k + 1 < nknown ? k + 1 : 0;
             continue;
         }
         if (!o || !o->unknown) continue;
